@@ -1,0 +1,52 @@
+"""What the HumanEval and MBPP tasks share: scorer, sandbox choice and solo default."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from inspect_ai import Task
+from inspect_ai.dataset import Dataset
+from inspect_ai.solver import Solver, generate
+from inspect_ai.util import SandboxEnvironmentSpec
+
+from fof_inspect.cli_names import expose_bare_names
+from fof_inspect.sandbox.config import SandboxConfig
+from fof_inspect.sandbox.provider import FofDockerSandbox  # noqa: F401  (registers fof_docker)
+from fof_inspect.scorers.execution import DEFAULT_TIMEOUT
+from fof_inspect.scorers.pass_at_1 import pass_at_1
+
+logger = logging.getLogger(__name__)
+
+NO_ISOLATION_WARNING = (
+    "WARNING: sandbox=local - generated code runs directly on this machine with NO isolation "
+    "(no container, no memory/process limits, network open). Use it only for trusted code."
+)
+
+
+def benchmark_task(
+    dataset: Dataset,
+    solver: Solver | None = None,
+    sandbox: str = "fof_docker",
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Task:
+    """A benchmark task graded by pass@1 in a sandbox, solved by one generation by default."""
+    expose_bare_names()
+    for sample in dataset:
+        sample.metadata = {**(sample.metadata or {}), "timeout": timeout}
+    return Task(
+        dataset=dataset,
+        solver=solver or generate(),
+        scorer=pass_at_1(),
+        sandbox=sandbox_spec(sandbox, timeout),
+    )
+
+
+def sandbox_spec(name: str, timeout: float) -> SandboxEnvironmentSpec:
+    """`fof_docker` (default, hardened), `local` (no isolation, said loudly) or another provider."""
+    if name == "fof_docker":
+        return SandboxEnvironmentSpec("fof_docker", SandboxConfig(timeout=timeout))
+    if name == "local":
+        print(NO_ISOLATION_WARNING, file=sys.stderr)
+        logger.warning(NO_ISOLATION_WARNING)
+    return SandboxEnvironmentSpec(name)

@@ -1,0 +1,262 @@
+"""Pull Python code out of chat completions.
+
+Small local models wrap code in every imaginable way: fenced or not, with prose
+around it, several drafts, reasoning blocks, or only a function body. The grader
+needs one piece of code, so this module picks the most plausible one and returns
+None when the completion holds no code at all (so the caller can score it as a
+format failure rather than a runtime error).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+from dataclasses import dataclass
+
+__all__ = ["extract_code", "defines_function"]
+
+# Fence info strings that mean "this is Python" ("" is a bare fence).
+_PYTHON_LANGS = frozenset({"", "python", "py", "python3", "py3", "python2", "ipython", "pycon"})
+
+_FENCE_OPEN = re.compile(r"^\s*(?P<fence>`{3,}|~{3,})\s*(?P<lang>[\w+#.-]*)[^`]*$")
+_THINK_BLOCK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.DOTALL | re.IGNORECASE)
+_THINK_OPEN = re.compile(r"<think(?:ing)?>", re.IGNORECASE)
+_THINK_CLOSE = re.compile(r"</think(?:ing)?>", re.IGNORECASE)
+
+# Lines that can start an unfenced code span: statements at column 0 or indented
+# body lines. Keeps the unfenced search from trying every prose line as a start.
+_CODE_START = re.compile(
+    r"^(\s+\S"  # indented line (function body)
+    r"|(async\s+)?def\s|class\s|import\s|from\s+\S+\s+import\s|@\w"
+    r"|(if|for|while|try|with|return|raise|assert|print)\b"
+    r"|[A-Za-z_][\w.]*(\[[^\]]*\])?\s*(=|\+=|-=|:\s*\w+\s*=)"
+    r"|[A-Za-z_][\w.]*\s*\(|#)"
+)
+
+# An unparsable block still counts as an answer (its SyntaxError is useful feedback)
+# only if some line is unmistakably Python.
+_UNMISTAKABLE_CODE = re.compile(
+    r"^\s*((async\s+)?def\s+\w+\s*\(|class\s+\w+|return\b|import\s+\w|from\s+\S+\s+import\b)", re.M
+)
+
+# Unfenced search only looks this far, to bound its cost on runaway completions.
+_MAX_UNFENCED_LINES = 2000
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A piece of text that might be the answer, with what we learned about it."""
+
+    code: str
+    parses: bool
+    defines_entry: bool
+
+    @property
+    def size(self) -> int:
+        return len(self.code.strip())
+
+
+def defines_function(code: str, name: str) -> bool:
+    """True if `code` has a top-level `def name` (sync or async); False on SyntaxError."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return False
+    return any(
+        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name
+        for node in tree.body
+    )
+
+
+def extract_code(completion: str, entry_point: str | None = None) -> str | None:
+    """Return the Python code a completion offers as its answer, or None if there is none.
+
+    Preference: fenced blocks (the one defining `entry_point`, else the longest that
+    parses), then the largest parsing span of unfenced lines. A body-only answer
+    (indented lines, no `def`) is returned with its indentation, because the grader
+    prepends the prompt's signature.
+    """
+    if not completion:
+        return None
+    text = _strip_reasoning(completion).replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        return None
+    python_blocks = [code for lang, code in _fenced_blocks(text) if _is_python_lang(lang)]
+    fenced = _choose(python_blocks, entry_point, allow_unparsed=True)
+    if fenced is not None and (fenced.defines_entry or not entry_point):
+        return fenced.code
+    # The function may sit outside the fences (fences holding only a usage example)
+    # or in a fence with another language tag.
+    unfenced = _choose(_unfenced_spans(_remove_fence_markers(text)), entry_point, allow_unparsed=False)
+    if unfenced is not None and (fenced is None or unfenced.defines_entry):
+        return unfenced.code
+    return fenced.code if fenced is not None else None
+
+
+def _strip_reasoning(text: str) -> str:
+    """Drop <think> blocks: reasoning drafts are not the answer.
+
+    An unclosed <think> means the model never reached its answer, so everything after
+    it goes; a lone </think> (template ate the opening tag) drops everything before it.
+    """
+    text = _THINK_BLOCK.sub("", text)
+    opened = _THINK_OPEN.search(text)
+    if opened:
+        text = text[: opened.start()]
+    closes = list(_THINK_CLOSE.finditer(text))
+    if closes:
+        text = text[closes[-1].end() :]
+    return text
+
+
+def _fenced_blocks(text: str) -> list[tuple[str, str]]:
+    """(language, code) for each fenced block; an unterminated fence runs to the end."""
+    blocks: list[tuple[str, str]] = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        opened = _FENCE_OPEN.match(lines[i])
+        if not opened:
+            i += 1
+            continue
+        fence, lang = opened["fence"], opened["lang"].lower()
+        body: list[str] = []
+        i += 1
+        while i < len(lines):
+            line = lines[i]
+            stripped = line.strip()
+            if stripped.startswith(fence) and not stripped.lstrip(fence[0]).strip():
+                i += 1
+                break
+            reopened = _FENCE_OPEN.match(line)
+            if reopened and reopened["lang"]:
+                break  # a new ```python while open: the model forgot to close; reparse here
+            if stripped.endswith(fence) and not stripped.startswith(fence[0]):
+                body.append(line.rstrip()[: -len(fence)])  # closing fence glued to the last code line
+                i += 1
+                break
+            body.append(line)
+            i += 1
+        code = _tidy("\n".join(body))
+        if code:
+            blocks.append((lang, code))
+    return blocks
+
+
+def _is_python_lang(lang: str) -> bool:
+    return lang in _PYTHON_LANGS or lang.startswith("python")
+
+
+def _remove_fence_markers(text: str) -> str:
+    """Text with fence marker lines removed, for the unfenced fallback."""
+    return "\n".join(line for line in text.split("\n") if not _FENCE_OPEN.match(line))
+
+
+def _tidy(code: str) -> str:
+    """Drop blank lines at both ends and trailing spaces, keep the first line's indentation."""
+    lines = [line.rstrip() for line in code.split("\n")]
+    while lines and not lines[0]:
+        lines.pop(0)
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines)
+
+
+def _parse(code: str) -> ast.Module | None:
+    """Parse as a module, or as a function body (indented or not); None if neither works."""
+    return _parse_with_error_line(code)[0]
+
+
+def _parse_with_error_line(code: str) -> tuple[ast.Module | None, int]:
+    """Like `_parse`, plus the 1-based line of the syntax error (0 when it parsed).
+
+    The error line lets the unfenced search skip every span that contains it.
+    """
+    for attempt in (code, textwrap.dedent(code)):
+        try:
+            return ast.parse(attempt), 0
+        except (SyntaxError, ValueError):
+            pass
+    try:
+        wrapped = ast.parse("def _body():\n" + textwrap.indent(textwrap.dedent(code), "    "))
+    except SyntaxError as err:
+        return None, max((err.lineno or 1) - 1, 1)
+    except ValueError:
+        return None, 1
+    return ast.Module(body=wrapped.body[0].body, type_ignores=[]), 0  # type: ignore[attr-defined]
+
+
+def _is_code_like(tree: ast.Module) -> bool:
+    """Needs a real statement or a call: bare values (`Sure`, `42`, `[1, 2]`) are prose or output."""
+    return any(
+        not isinstance(node, ast.Expr) or isinstance(node.value, (ast.Call, ast.Await))
+        for node in tree.body
+    )
+
+
+def _candidate(code: str, entry_point: str | None) -> _Candidate:
+    tree = _parse(code)
+    defines = bool(entry_point) and (
+        defines_function(textwrap.dedent(code), entry_point)  # type: ignore[arg-type]
+        if tree is not None
+        else re.search(rf"^\s*(async\s+)?def\s+{re.escape(entry_point)}\s*\(", code, re.M) is not None  # type: ignore[arg-type]
+    )
+    return _Candidate(code=code, parses=tree is not None and _is_code_like(tree), defines_entry=defines)
+
+
+def _choose(codes: list[str], entry_point: str | None, *, allow_unparsed: bool) -> _Candidate | None:
+    """Pick the answer among candidates.
+
+    The last block defining the entry point wins (later blocks are usually the
+    corrected version); else the longest that parses; else, for fenced code only,
+    the longest block, so a syntax error reaches the grader as feedback.
+    """
+    candidates = [_candidate(code, entry_point) for code in codes if code.strip()]
+    defining = [c for c in candidates if c.defines_entry]
+    if defining:
+        parsing = [c for c in defining if c.parses]
+        return (parsing or defining)[-1]
+    parsing = [c for c in candidates if c.parses]
+    if parsing:
+        return max(parsing, key=lambda c: c.size)
+    codey = [c for c in candidates if _UNMISTAKABLE_CODE.search(c.code)]
+    if allow_unparsed and codey:
+        return max(codey, key=lambda c: c.size)
+    return None
+
+
+def _unfenced_spans(text: str) -> list[str]:
+    """Maximal line spans that parse as code, found by trimming prose from both ends."""
+    lines = text.split("\n")[:_MAX_UNFENCED_LINES]
+    spans: list[str] = []
+    i = 0
+    while i < len(lines):
+        if not lines[i].strip() or not _CODE_START.match(lines[i]):
+            i += 1
+            continue
+        end = _longest_parsing_end(lines, i)
+        if end is None:
+            i += 1
+            continue
+        spans.append(_tidy("\n".join(lines[i:end])))
+        i = end
+    return spans
+
+
+def _longest_parsing_end(lines: list[str], start: int) -> int | None:
+    """Largest `end` such that lines[start:end] parses as code-like Python.
+
+    Tries ends from the bottom up; a syntax error on line k rules out every end
+    past k (same tokens up to the error), so the search jumps there.
+    """
+    end = len(lines)
+    while end > start:
+        if not lines[end - 1].strip():
+            end -= 1
+            continue
+        tree, error_line = _parse_with_error_line("\n".join(lines[start:end]))
+        if tree is not None:
+            return end if _is_code_like(tree) else None
+        end = min(end - 1, start + error_line)
+    return None

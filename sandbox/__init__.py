@@ -1,0 +1,1 @@
+"""The Docker sandbox: provider (`fof_docker`), in-container supervisor and image build."""

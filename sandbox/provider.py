@@ -1,0 +1,222 @@
+"""`fof_docker`: an Inspect sandbox provider on the Docker engine API.
+
+Use it as `sandbox=("fof_docker")` or `SandboxEnvironmentSpec("fof_docker", SandboxConfig(...))`.
+
+Each exec runs through the supervisor (supervisor.py): as an unprivileged user, in a
+fresh scratch directory, under a hard wall-clock limit (the caller's `timeout`, else the
+config's) that kills the whole process tree; a timeout is never retried. Nothing a
+command writes survives it. Files placed with `write_file` live in /workspace (relative
+paths resolve there), readable by commands, kept until the sample ends.
+
+Containers are pooled per task: a sample takes an idle one or starts one, and gives it
+back cleaned when it ends, so an eval starts as many containers as it runs samples at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import posixpath
+from pathlib import Path
+from typing import Any, Literal, Union, overload
+
+from inspect_ai.util import (
+    ExecResult,
+    OutputLimitExceededError,
+    SandboxEnvironment,
+    SandboxEnvironmentConfigType,
+    SandboxUnavailableError,
+    SandboxUserUnsupportedError,
+    sandboxenv,
+)
+from pydantic import BaseModel
+
+from fof_inspect.sandbox import containers
+from fof_inspect.sandbox.config import SANDBOX_UID, SandboxConfig
+from fof_inspect.sandbox.engine import exec_with_input
+
+SUPERVISOR = (Path(__file__).parent / "supervisor.py").read_text()
+SLACK_SECONDS = 30.0
+"""How much longer than the program's limit the host waits for the supervisor."""
+READ_LIMIT = 100 * 1024**2
+
+
+@sandboxenv(name="fof_docker")
+class FofDockerSandbox(SandboxEnvironment):
+    """A hardened, pooled Docker container per running sample."""
+
+    _idle: dict[SandboxConfig, list[containers.Container]] = {}
+
+    def __init__(self, container: containers.Container, config: SandboxConfig) -> None:
+        super().__init__()
+        self.container = container
+        self.config = config
+        self._lock = asyncio.Lock()
+
+    # ---- lifecycle -------------------------------------------------------------
+
+    @classmethod
+    def config_deserialize(cls, config: dict[str, Any]) -> BaseModel:
+        return SandboxConfig(**config)
+
+    @classmethod
+    def default_concurrency(cls) -> int | None:
+        return 32
+
+    @classmethod
+    async def task_init(cls, task_name: str, config: SandboxEnvironmentConfigType | None) -> None:
+        cfg = _config(config)
+        await asyncio.to_thread(containers.check_image, cfg)
+        await asyncio.to_thread(containers.remove_stale)
+
+    @classmethod
+    async def sample_init(
+        cls, task_name: str, config: SandboxEnvironmentConfigType | None, metadata: dict[str, str]
+    ) -> dict[str, SandboxEnvironment]:
+        cfg = _config(config)
+        idle = cls._idle.setdefault(cfg, [])
+        container = idle.pop() if idle else await asyncio.to_thread(containers.create, cfg)
+        return {"default": cls(container, cfg)}
+
+    @classmethod
+    async def sample_cleanup(
+        cls,
+        task_name: str,
+        config: SandboxEnvironmentConfigType | None,
+        environments: dict[str, SandboxEnvironment],
+        interrupted: bool,
+    ) -> None:
+        for env in environments.values():
+            box = env.as_type(FofDockerSandbox)
+            try:
+                if interrupted:
+                    raise RuntimeError("interrupted")
+                await asyncio.to_thread(containers.reset, box.container)
+                cls._idle.setdefault(box.config, []).append(box.container)
+            except Exception:
+                await asyncio.to_thread(containers.remove, box.container.id)
+
+    @classmethod
+    async def task_cleanup(
+        cls, task_name: str, config: SandboxEnvironmentConfigType | None, cleanup: bool
+    ) -> None:
+        idle = cls._idle.pop(_config(config), [])
+        if cleanup:
+            await asyncio.gather(*(asyncio.to_thread(containers.remove, c.id) for c in idle))
+
+    @classmethod
+    async def cli_cleanup(cls, id: str | None) -> None:
+        await asyncio.to_thread(containers.remove_all, id)
+
+    # ---- execution -------------------------------------------------------------
+
+    async def exec(
+        self,
+        cmd: list[str],
+        input: str | bytes | None = None,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        user: str | None = None,
+        timeout: int | None = None,
+        timeout_retry: bool = True,
+        concurrency: bool = True,
+    ) -> ExecResult[str]:
+        if user not in (None, "nobody", str(SANDBOX_UID)):
+            raise SandboxUserUnsupportedError(f"fof_docker runs commands only as nobody, not {user}")
+        limit = float(timeout) if timeout else self.config.timeout
+        spec = {
+            "cmd": cmd,
+            "cwd": _resolve(cwd) if cwd else None,
+            "env": env or {},
+            "uid": SANDBOX_UID,
+            "gid": SANDBOX_UID,
+            "timeout": limit,
+            "output_cap": self.config.output_cap,
+            "mem_bytes": self.config.memory_bytes,
+        }
+        data = input.encode() if isinstance(input, str) else (input or b"")
+        code, out, err = await self._raw(
+            [self.container.python, "-I", "-c", SUPERVISOR, json.dumps(spec)], data, limit + SLACK_SECONDS
+        )
+        try:
+            result = json.loads(out)
+        except ValueError:
+            raise SandboxUnavailableError(
+                f"the sandbox supervisor failed (exit {code}): {err.decode(errors='replace')[-500:]}"
+            ) from None
+        if result["timed_out"]:
+            raise TimeoutError(f"Command timed out after {limit:g} s (process tree killed)")
+        stderr = result["stderr"]
+        if result["oom_killed"]:
+            stderr += "\nMemoryError: killed by the sandbox's memory limit\n"
+        return ExecResult(
+            success=result["returncode"] == 0,
+            returncode=result["returncode"],
+            stdout=result["stdout"],
+            stderr=stderr,
+        )
+
+    async def write_file(self, file: str, contents: str | bytes) -> None:
+        path = _resolve(file)
+        data = contents.encode() if isinstance(contents, str) else contents
+        script = 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"'
+        code, _, err = await self._raw(["/bin/sh", "-c", script, "sh", path], data, 60)
+        if code != 0:
+            _raise_file_error(path, err)
+
+    @overload
+    async def read_file(self, file: str, text: Literal[True] = True) -> str: ...
+
+    @overload
+    async def read_file(self, file: str, text: Literal[False]) -> bytes: ...
+
+    async def read_file(self, file: str, text: bool = True) -> Union[str, bytes]:
+        path = _resolve(file)
+        code, out, err = await self._raw(["/bin/cat", "--", path], b"", 60)
+        if code != 0:
+            _raise_file_error(path, err)
+        if len(out) > READ_LIMIT:
+            raise OutputLimitExceededError(limit_str="100 MiB", truncated_output=None)
+        return out.decode() if text else out
+
+    async def _raw(self, cmd: list[str], data: bytes, timeout: float) -> tuple[int, bytes, bytes]:
+        """One root exec at a time per container: the supervisor's clean-up kills
+        every sandbox-user process, so concurrent programs must not share a container."""
+        async with self._lock:
+            try:
+                return await asyncio.to_thread(
+                    exec_with_input, self.container.id, cmd, data, user="0", timeout=timeout
+                )
+            except TimeoutError:
+                # the supervisor itself is stuck: this container cannot be trusted again
+                await asyncio.to_thread(containers.remove, self.container.id)
+                raise
+
+
+def _config(config: SandboxEnvironmentConfigType | None) -> SandboxConfig:
+    if config is None:
+        return SandboxConfig()
+    if isinstance(config, SandboxConfig):
+        return config
+    if isinstance(config, BaseModel):
+        return SandboxConfig(**config.model_dump())
+    raise ValueError(
+        "fof_docker takes a SandboxConfig (e.g. SandboxEnvironmentSpec('fof_docker', SandboxConfig())), "
+        f"not {config!r}"
+    )
+
+
+def _resolve(path: str) -> str:
+    return path if posixpath.isabs(path) else posixpath.join(containers.WORKSPACE, path)
+
+
+def _raise_file_error(path: str, err: bytes) -> None:
+    message = err.decode(errors="replace").strip()
+    if "No such file" in message:
+        raise FileNotFoundError(path)
+    if "Is a directory" in message:
+        raise IsADirectoryError(path)
+    if "Permission denied" in message or "Read-only" in message:
+        raise PermissionError(f"{path}: {message}")
+    raise RuntimeError(f"{path}: {message}")
+

@@ -1,0 +1,1 @@
+"""Grading: the program, the error taxonomy, the pass@1 scorer and its metrics."""

@@ -1,0 +1,63 @@
+"""Run a candidate against tests in the sample's sandbox: the one grading function.
+
+The executor node and the scorer both call `execute`, so the refiner's feedback and
+the final verdict can never disagree about what happened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from inspect_ai.util import sandbox
+from pydantic import BaseModel
+
+from fof_inspect.scorers.error_type import NO_CODE, TIMEOUT, classify
+from fof_inspect.scorers.program import build_program
+
+DEFAULT_TIMEOUT = 10.0
+FEEDBACK_CHARS = 4000
+
+
+class Execution(BaseModel):
+    """What one run of a candidate did (readable in the log and usable as feedback)."""
+
+    passed: bool
+    error_type: str | None = None
+    feedback: str = ""
+    """The traceback (stderr tail) or a sentence saying what went wrong."""
+    code_hash: str = ""
+    returncode: int | None = None
+
+
+async def execute(code: str | None, metadata: dict[str, Any], tests: str | None = None) -> Execution:
+    """Grade `code` with `tests` (default: the sample's hidden tests)."""
+    if not code or not code.strip():
+        return Execution(passed=False, error_type=NO_CODE, feedback="No Python code was found in the answer.")
+    sentinel = secrets.token_hex(16)
+    program = build_program(code, metadata, metadata["tests"] if tests is None else tests, sentinel)
+    timeout = float(metadata.get("timeout") or DEFAULT_TIMEOUT)
+    code_hash = hashlib.sha256(code.encode()).hexdigest()[:12]
+    try:
+        result = await sandbox().exec(
+            ["python3", "-I", "-"], input=program, timeout=int(max(1, round(timeout))), timeout_retry=False
+        )
+    except TimeoutError:
+        return Execution(
+            passed=False,
+            error_type=TIMEOUT,
+            feedback=f"Timeout: the program did not finish within {timeout:g} seconds (infinite loop or too slow).",
+            code_hash=code_hash,
+        )
+    error_type = classify(result.returncode, result.stdout, result.stderr, sentinel)
+    feedback = result.stderr[-FEEDBACK_CHARS:]
+    if error_type and not feedback.strip():
+        feedback = f"{error_type}: the program ended (exit code {result.returncode}) before its tests finished."
+    return Execution(
+        passed=error_type is None,
+        error_type=error_type,
+        feedback=feedback,
+        code_hash=code_hash,
+        returncode=result.returncode,
+    )

@@ -1,0 +1,1 @@
+"""The benchmarks as Inspect tasks (run them by path: `inspect eval tasks/humaneval.py`)."""

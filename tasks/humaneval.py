@@ -1,0 +1,19 @@
+"""HumanEval (164 problems) graded by pass@1 in the Docker sandbox.
+
+    inspect eval tasks/humaneval.py --model ollama/llama3.2:3b
+    inspect eval tasks/humaneval.py --solver reference          # harness self-test: 164/164
+"""
+
+from inspect_ai import Task, task
+from inspect_ai.solver import Solver
+
+import fof_inspect.solvers  # noqa: F401  (registers the solvers for --solver)
+from fof_inspect.benchmark_task import benchmark_task
+from fof_inspect.datasets import humaneval_dataset
+from fof_inspect.scorers.execution import DEFAULT_TIMEOUT
+
+
+@task
+def humaneval(solver: Solver | None = None, sandbox: str = "fof_docker", timeout: float = DEFAULT_TIMEOUT) -> Task:
+    """`-T sandbox=local` runs without Docker (no isolation); `-T timeout=` seconds per program."""
+    return benchmark_task(humaneval_dataset(), solver, sandbox, timeout)

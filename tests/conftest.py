@@ -1,0 +1,78 @@
+"""Shared pytest fixtures.
+
+Keep each fixture self-contained (own section, own helpers) so that fixtures
+added later do not tangle with the fake-Ollama plumbing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
+
+import pytest
+
+from fake_ollama import FakeOllama, Request
+
+# --------------------------------------------------------------------------
+# Fake Ollama server
+# --------------------------------------------------------------------------
+
+DEFAULT_FAKE_MODELS: frozenset[str] = frozenset({"llama3.2:3b", "qwen2.5:1.5b"})
+
+
+class FakeOllamaFactory(Protocol):
+    """Signature of the ``fake_ollama`` fixture (for type hints in tests)."""
+
+    def __call__(
+        self,
+        script: Callable[[Request], str],
+        models: Iterable[str] = DEFAULT_FAKE_MODELS,
+        latency: float = 0.0,
+        parallel: int | None = None,
+    ) -> FakeOllama: ...
+
+
+def _clear_inspect_model_cache() -> None:
+    """Drop Inspect's memoised models.
+
+    ``get_model`` memoises by name/config/explicit base URL, *not* by the
+    ``OLLAMA_BASE_URL`` env var, so without this a later test could reuse a
+    model still pointing at an earlier test's (stopped) server.
+    """
+    try:
+        from inspect_ai.model import _model
+    except ImportError:  # pragma: no cover - inspect_ai is a hard dependency
+        return
+    cache = getattr(_model, "_models", None)
+    if isinstance(cache, dict):
+        cache.clear()
+
+
+@pytest.fixture
+def fake_ollama(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOllamaFactory]:
+    """Factory starting ``FakeOllama`` servers, stopped at teardown.
+
+    Each call points ``OLLAMA_BASE_URL`` (Inspect's ``ollama/`` provider) and
+    ``OLLAMA_HOST`` (the ``ollama`` client) at the newest server.
+    """
+    servers: list[FakeOllama] = []
+
+    def start(
+        script: Callable[[Request], str],
+        models: Iterable[str] = DEFAULT_FAKE_MODELS,
+        latency: float = 0.0,
+        parallel: int | None = None,
+    ) -> FakeOllama:
+        server = FakeOllama(script, models=models, latency=latency, parallel=parallel)
+        server.start()
+        servers.append(server)
+        monkeypatch.setenv("OLLAMA_BASE_URL", server.base_url)
+        monkeypatch.setenv("OLLAMA_HOST", server.host)
+        _clear_inspect_model_cache()
+        return server
+
+    yield start
+
+    for server in reversed(servers):
+        server.stop()
+    _clear_inspect_model_cache()
