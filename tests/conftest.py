@@ -76,3 +76,42 @@ def fake_ollama(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOllamaFactory]:
     for server in reversed(servers):
         server.stop()
     _clear_inspect_model_cache()
+
+
+# --------------------------------------------------------------------------
+# Docker sandbox
+# --------------------------------------------------------------------------
+
+SANDBOX_LABEL = "fof-inspect.sandbox"
+
+
+@pytest.fixture(scope="session")
+def docker_sandbox() -> None:
+    """Fail (never skip) when the engine or image is missing: these tests are the point."""
+    from fof_inspect.sandbox.config import SandboxConfig
+    from fof_inspect.sandbox.containers import check_image
+
+    check_image(SandboxConfig())  # raises with the command that fixes it
+
+
+def sandbox_containers() -> list[str]:
+    """Ids of every fof sandbox container on this engine."""
+    from fof_inspect.sandbox.engine import engine
+
+    return [c.id for c in engine().containers.list(all=True, filters={"label": SANDBOX_LABEL})]
+
+
+# --------------------------------------------------------------------------
+# Benchmark data
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> str:
+    """The offline benchmark data: $FOF_DATA_DIR, else ../shared/data beside the checkout."""
+    import os
+    from pathlib import Path
+
+    path = os.environ.get("FOF_DATA_DIR") or str(Path(__file__).resolve().parents[2] / "shared" / "data")
+    assert (Path(path) / "mbpp" / "sanitized-mbpp.json").is_file(), f"no MBPP data under {path}: set FOF_DATA_DIR"
+    return path

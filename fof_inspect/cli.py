@@ -1,0 +1,46 @@
+"""`fof`: the project's command line (sandbox image and containers; more to come)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from inspect_ai._util.error import PrerequisiteError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fof", description="fof-inspect: execution-feedback pipelines on Inspect")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    sandbox = commands.add_parser("sandbox", help="the Docker sandbox").add_subparsers(dest="action", required=True)
+    build = sandbox.add_parser("build", help="build the sandbox image (registry if reachable, else offline)")
+    how = build.add_mutually_exclusive_group()
+    how.add_argument("--offline", action="store_const", const="offline", dest="mode",
+                     help="Debian root filesystem via mmdebstrap + docker import (no registry needed)")
+    how.add_argument("--registry", action="store_const", const="registry", dest="mode",
+                     help="FROM python:3.x-slim (needs a reachable container registry)")
+    build.add_argument("--python", default="3.11", help="python:X-slim version for registry builds")
+    build.add_argument("--suite", default="bookworm", help="Debian suite for offline builds")
+    build.add_argument("--mirror", default=None, help="Debian mirror for offline builds")
+    sandbox.add_parser("clean", help="remove every sandbox container left on this machine")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "sandbox" and args.action == "build":
+            from fof_inspect.sandbox.image import build as build_image
+
+            how_built = build_image(args.mode or "auto", python_version=args.python, suite=args.suite,
+                                    mirror=args.mirror)
+            print(f"Built the sandbox image ({how_built}).")
+        elif args.command == "sandbox" and args.action == "clean":
+            from fof_inspect.sandbox.containers import remove_all
+
+            print(f"Removed {len(remove_all())} sandbox container(s).")
+    except PrerequisiteError as ex:
+        print(f"fof: {ex}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""The fof_docker provider on a real engine: isolation, limits, clean-up between programs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
+from inspect_ai.util import ExecResult
+
+from fof_inspect.sandbox import engine as engine_module
+from fof_inspect.sandbox.config import SandboxConfig
+from fof_inspect.sandbox.containers import SandboxImageMissingError
+from fof_inspect.sandbox.engine import DockerNotRunningError
+from fof_inspect.sandbox.provider import FofDockerSandbox
+
+pytestmark = pytest.mark.usefixtures("docker_sandbox")
+
+CONFIG = SandboxConfig(timeout=3)
+
+
+def in_sandbox(body: Callable[[FofDockerSandbox], Awaitable[None]], config: SandboxConfig = CONFIG) -> None:
+    """Run `body` against one sandbox through the provider's whole life cycle."""
+
+    async def run() -> None:
+        await FofDockerSandbox.task_init("test", config)
+        envs = await FofDockerSandbox.sample_init("test", config, {})
+        try:
+            await body(envs["default"].as_type(FofDockerSandbox))
+        finally:
+            await FofDockerSandbox.sample_cleanup("test", config, envs, False)
+            await FofDockerSandbox.task_cleanup("test", config, True)
+
+    asyncio.run(run())
+
+
+async def py(box: FofDockerSandbox, code: str, timeout: int | None = None) -> ExecResult[str]:
+    return await box.exec(["python3", "-"], input=code, timeout=timeout, timeout_retry=False)
+
+
+def test_runs_as_nobody_without_network_on_a_read_only_root() -> None:
+    async def body(box: FofDockerSandbox) -> None:
+        r = await py(box, "import os, socket\nprint(os.getuid(), socket.if_nameindex())\nopen('/etc/x', 'w')")
+        assert r.stdout.startswith("65534 [(1, 'lo')]")
+        assert "Read-only file system" in r.stderr
+        r = await py(box, "import socket\nsocket.getaddrinfo('example.com', 80)")
+        assert not r.success and "gaierror" in r.stderr
+
+    in_sandbox(body)
+
+
+def test_timeout_kills_the_whole_process_tree() -> None:
+    async def body(box: FofDockerSandbox) -> None:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(TimeoutError):
+            await py(box, "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(600)\nwhile True: pass", timeout=2)
+        assert asyncio.get_running_loop().time() - started < 6
+        r = await py(box, "import os\nprint(sorted(open(f'/proc/{p}/cmdline').read() for p in os.listdir('/proc') if p.isdigit() and os.stat(f'/proc/{p}').st_uid == 65534 and int(p) != os.getpid()))")
+        assert r.stdout.strip() == "[]"
+
+    in_sandbox(body)
+
+
+def test_background_children_die_with_the_program() -> None:
+    async def body(box: FofDockerSandbox) -> None:
+        r = await py(box, "import subprocess\nsubprocess.Popen(['sleep', '600'], start_new_session=True)\nprint('started')")
+        assert r.stdout == "started\n"
+        r = await py(box, "import os\nprint([p for p in os.listdir('/proc') if p.isdigit() and open(f'/proc/{p}/cmdline').read() == 'sleep\\x00600\\x00'])")
+        assert r.stdout.strip() == "[]"
+
+    in_sandbox(body)
+
+
+def test_no_state_leaks_from_one_program_to_the_next() -> None:
+    async def body(box: FofDockerSandbox) -> None:
+        await py(box, "open('/tmp/leak', 'w').write('x')\nopen('/dev/shm/leak', 'w').write('x')\nopen('here', 'w').write('x')")
+        r = await py(box, "import os\nprint(os.listdir('/tmp'), os.listdir('/dev/shm'), os.listdir('.'))")
+        assert "leak" not in r.stdout and "here" not in r.stdout
+
+    in_sandbox(body)
+
+
+def test_memory_disk_pids_and_output_limits_hold_and_the_sandbox_stays_usable() -> None:
+    async def body(box: FofDockerSandbox) -> None:
+        r = await py(box, "x = bytearray(2 * 1024**3)")
+        assert "MemoryError" in r.stderr
+        r = await py(box, "f = open('/tmp/big', 'wb')\nfor _ in range(1024): f.write(b'x' * 1024**2)")
+        assert "No space left on device" in r.stderr
+        with pytest.raises(TimeoutError):
+            await py(box, "import os\nwhile True:\n    try: os.fork()\n    except OSError: pass", timeout=2)
+        r = await py(box, "import sys\nsys.stdout.write('A' * 100 * 1024**2)\nprint('END')")
+        assert r.success and r.stdout.startswith("AAAA") and r.stdout.endswith("END\n")
+        assert len(r.stdout) < 2 * CONFIG.output_cap
+        r = await py(box, "print('still usable')")
+        assert r.stdout == "still usable\n"
+
+    in_sandbox(body)
+
+
+def test_a_program_cannot_kill_the_supervisor() -> None:
+    async def body(box: FofDockerSandbox) -> None:
+        r = await py(box, "import os, signal\nos.kill(-1, signal.SIGKILL)\nfor p in os.listdir('/proc'):\n    if p.isdigit() and int(p) != os.getpid():\n        try: os.kill(int(p), 9)\n        except OSError: pass\nprint('alive')")
+        assert r.stdout == "alive\n"
+        assert (await py(box, "print('next')")).stdout == "next\n"
+
+    in_sandbox(body)
+
+
+def test_files_round_trip_through_the_workspace() -> None:
+    async def body(box: FofDockerSandbox) -> None:
+        await box.write_file("data/input.txt", "hello")
+        assert await box.read_file("/workspace/data/input.txt") == "hello"
+        r = await box.exec(["cat", "/workspace/data/input.txt"])
+        assert r.stdout == "hello"
+        with pytest.raises(FileNotFoundError):
+            await box.read_file("missing.txt")
+
+    in_sandbox(body)
+
+
+def test_docker_not_running_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    engine_module._cached_engine.cache_clear()
+    try:
+        with pytest.raises(DockerNotRunningError, match="Docker is not running.*dockerd"):
+            asyncio.run(FofDockerSandbox.task_init("test", CONFIG))
+    finally:
+        monkeypatch.delenv("DOCKER_HOST")
+        engine_module._cached_engine.cache_clear()
+
+
+def test_missing_image_says_how_to_build_it() -> None:
+    with pytest.raises(SandboxImageMissingError, match="fof sandbox build"):
+        asyncio.run(FofDockerSandbox.task_init("test", SandboxConfig(image="fof-no-such-image:0")))
