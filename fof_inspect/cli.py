@@ -22,13 +22,17 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--python", default="3.11", help="python:X-slim version for registry builds")
     build.add_argument("--suite", default="bookworm", help="Debian suite for offline builds")
     build.add_argument("--mirror", default=None, help="Debian mirror for offline builds")
+    build.add_argument("--if-missing", action="store_true", help="do nothing if the image already exists")
     sandbox.add_parser("clean", help="remove every sandbox container left on this machine")
 
     args = parser.parse_args(argv)
     try:
         if args.command == "sandbox" and args.action == "build":
-            from fof_inspect.sandbox.image import build as build_image
+            from fof_inspect.sandbox.image import build as build_image, exists
 
+            if args.if_missing and exists():
+                print("The sandbox image is already built.")
+                return 0
             how_built = build_image(args.mode or "auto", python_version=args.python, suite=args.suite,
                                     mirror=args.mirror)
             print(f"Built the sandbox image ({how_built}).")

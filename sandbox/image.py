@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
-from docker.errors import APIError, BuildError
+from docker.errors import APIError, BuildError, ImageNotFound
 from inspect_ai._util.error import PrerequisiteError
 
 from fof_inspect.sandbox.config import IMAGE
@@ -53,6 +53,14 @@ def build(mode: Mode = "auto", image: str = IMAGE, python_version: str = "3.11",
             log(f"No container registry reachable ({str(ex).splitlines()[0][:120]}); building offline.")
     build_offline(image, suite, mirror, log)
     return "offline"
+
+
+def exists(image: str = IMAGE) -> bool:
+    try:
+        engine().images.get(image)
+        return True
+    except ImageNotFound:
+        return False
 
 
 def build_from_registry(image: str, python_version: str) -> None:
