@@ -24,15 +24,17 @@ from typing import Any
 from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.dataset import MemoryDataset, Sample
 
+from fof_inspect.extract import parse_quietly
+
 __all__ = [
     "DATA_DIR_ENV",
-    "DatasetMissingError",
     "HUMANEVAL_INSTRUCTION",
     "MBPP_FILE",
     "MBPP_INSTRUCTION",
     "MBPP_SHA256",
     "MBPP_SPLITS",
     "MBPP_URL",
+    "DatasetMissingError",
     "humaneval_dataset",
     "humaneval_public_tests",
     "mbpp_dataset",
@@ -91,10 +93,7 @@ _HUMANEVAL_WRONG_EXAMPLES: dict[str, frozenset[str]] = {
 class DatasetMissingError(PrerequisiteError):
     """Benchmark data not found locally; as a PrerequisiteError Inspect prints it without a traceback."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-
-    def __str__(self) -> str:
+    def __str__(self) -> str:  # PrerequisiteError keeps the text only in .message
         return str(self.message)
 
 
@@ -182,7 +181,7 @@ def _problem(prompt: str, entry_point: str) -> _Problem | None:
     names: set[str] = set(dir(builtins))
     params: list[str] = []
     found = False
-    for node in ast.parse(prompt).body:
+    for node in _parse_module(prompt).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
             if node.name == entry_point and not isinstance(node, ast.ClassDef):
@@ -196,10 +195,14 @@ def _problem(prompt: str, entry_point: str) -> _Problem | None:
 def _docstring_lines(prompt: str, entry_point: str) -> list[str]:
     """Source lines of the entry point's docstring, raw so that escapes such as \\n stay intact."""
     source = prompt.splitlines()
-    for node in ast.parse(prompt).body:
+    for node in _parse_module(prompt).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == entry_point:
             for stmt in node.body:  # not always the first statement: HumanEval/115 imports first
-                if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
+                if (
+                    isinstance(stmt, ast.Expr)
+                    and isinstance(stmt.value, ast.Constant)
+                    and isinstance(stmt.value.value, str)
+                ):
                     doc = source[stmt.lineno - 1 : stmt.end_lineno]
                     doc[0] = re.sub(r"^\s*[rRuU]?('{3}|\"{3})", "", doc[0])
                     doc[-1] = re.sub(r"('{3}|\"{3})\s*$", "", doc[-1])
@@ -253,7 +256,10 @@ def _doctest_example(lines: list[str], i: int) -> tuple[tuple[str, str] | None, 
         i += 1
     expr = "\n".join(source)
     if output:
-        return (expr, "\n".join(output)), i
+        # The output is the shortest run of lines that parses (it may span lines, as in
+        # HumanEval/113); what follows without a blank line may be another example.
+        size = next((k for k in range(1, len(output) + 1) if _parse_expr("\n".join(output[:k]))), len(output))
+        return (expr, "\n".join(output[:size])), i - len(output) + size
     tree = _parse_expr(expr)
     if isinstance(tree, ast.Compare) and len(tree.ops) == 1 and isinstance(tree.ops[0], ast.Eq):
         # `>>> f(x) == y` with no output line: the comparison is the example.
@@ -310,9 +316,13 @@ def _parse_expected(text: str) -> ast.expr | None:
     return None
 
 
+def _parse_module(source: str) -> ast.Module:
+    return parse_quietly(source)  # type: ignore[return-value]
+
+
 def _parse_expr(text: str) -> ast.expr | None:
     try:
-        return ast.parse(text.strip(), mode="eval").body
+        return parse_quietly(text.strip(), "eval").body  # type: ignore[attr-defined,no-any-return]
     except (SyntaxError, ValueError):
         return None
 
@@ -332,8 +342,9 @@ def _free_names(tree: ast.AST) -> set[str]:
 def mbpp_dataset(data_dir: str | None = None, split: str = "all", show_tests: str = "all") -> MemoryDataset:
     """MBPP sanitized problems of one split, from <data_dir>/mbpp/sanitized-mbpp.json.
 
-    `data_dir` defaults to $FOF_DATA_DIR. `show_tests="first"` puts only the first
-    test in the prompt (the rest stay hidden), for public-feedback pipelines.
+    `data_dir` defaults to $FOF_DATA_DIR. `split` is one of MBPP_SPLITS ("test" is the
+    conventional 257). `show_tests="first"` puts only the first test in the prompt
+    (the rest stay hidden), for public-feedback pipelines.
     """
     if split not in MBPP_SPLITS:
         raise ValueError(f"unknown MBPP split {split!r}; choose one of: {', '.join(MBPP_SPLITS)}")
@@ -376,6 +387,8 @@ def _mbpp_sample(record: dict[str, Any], show_tests: str) -> Sample:
         "tests": "\n".join(test_list),
         "public_tests": test_list[0],
         "reference": record["code"],
+        # the problem as `public` feedback mode shows it: only the test the model may know
+        "public_input": MBPP_INSTRUCTION.format(prompt=record["prompt"], tests=test_list[0]),
     }
     return Sample(
         id=f"Mbpp/{record['task_id']}",
@@ -393,12 +406,14 @@ def mbpp_entry_point(test: str, code: str = "") -> str:
     (a solution may shadow a builtin: task 126 defines `sum`).
     """
     calls = sorted(
-        (n for n in ast.walk(ast.parse(test)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)),
+        (n for n in ast.walk(_parse_module(test)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)),
         key=lambda n: (n.lineno, n.col_offset),
     )
     names = [c.func.id for c in calls if isinstance(c.func, ast.Name)]
     defined = {
-        n.name for n in (ast.parse(code).body if code else []) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        n.name
+        for n in (_parse_module(code).body if code else [])
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
     }
     for candidates in ([n for n in names if n in defined], [n for n in names if not hasattr(builtins, n)], names):
         if candidates:

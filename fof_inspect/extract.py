@@ -16,7 +16,7 @@ import textwrap
 import warnings
 from dataclasses import dataclass
 
-__all__ = ["extract_code", "defines_function"]
+__all__ = ["defines_function", "extract_code", "parse_quietly"]
 
 # Fence info strings that mean "this is Python" ("" is a bare fence).
 _PYTHON_LANGS = frozenset({"", "python", "py", "python3", "py3", "python2", "ipython", "pycon"})
@@ -33,11 +33,12 @@ _CODE_START = re.compile(r"^(\s+\S|[A-Za-z_@#(\[])")
 # An unparsable block still counts as an answer (its SyntaxError is useful feedback)
 # only if some line is unmistakably Python.
 _UNMISTAKABLE_CODE = re.compile(
-    r"^\s*((async\s+)?def\s+\w+\s*\(|class\s+\w+|return\b|import\s+\w|from\s+\S+\s+import\b)", re.M
+    r"^\s*((async\s+)?def\s+\w+\s*\(|class\s+\w+|return\b|import\s+\w|from\s+\S+\s+import\b)", re.MULTILINE
 )
 
-# Unfenced search only looks this far, to bound its cost on runaway completions.
-_MAX_UNFENCED_LINES = 2000
+# The unfenced search parses many candidate spans; on runaway completions it stops
+# after parsing this many characters in total, keeping what it found so far.
+_UNFENCED_PARSE_BUDGET = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -53,15 +54,24 @@ class _Candidate:
         return len(self.code.strip())
 
 
+def parse_quietly(source: str, mode: str = "exec") -> ast.AST:
+    """ast.parse without SyntaxWarning/DeprecationWarning noise (e.g. "\\d" in a plain string),
+    which model and dataset code trigger all the time."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return ast.parse(source, mode=mode)
+
+
 def defines_function(code: str, name: str) -> bool:
     """True if `code` has a top-level `def name` (sync or async); False on SyntaxError."""
     try:
-        tree = ast.parse(code)
+        tree = parse_quietly(code)
     except (SyntaxError, ValueError):
         return False
     return any(
         isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name
-        for node in tree.body
+        for node in tree.body  # type: ignore[attr-defined]
     )
 
 
@@ -171,34 +181,38 @@ def _parse_with_error_line(code: str) -> tuple[ast.Module | None, int]:
     """
     for attempt in (code, textwrap.dedent(code)):
         try:
-            return ast.parse(attempt), 0
+            return parse_quietly(attempt), 0  # type: ignore[return-value]
         except (SyntaxError, ValueError):
             pass
     try:
-        wrapped = ast.parse("def _body():\n" + textwrap.indent(textwrap.dedent(code), "    "))
+        wrapped = parse_quietly("def _body():\n" + textwrap.indent(textwrap.dedent(code), "    "))
     except SyntaxError as err:
         return None, max((err.lineno or 1) - 1, 1)
     except ValueError:
         return None, 1
-    return ast.Module(body=wrapped.body[0].body, type_ignores=[]), 0  # type: ignore[attr-defined]
+    body = ast.Module(body=wrapped.body[0].body, type_ignores=[])  # type: ignore[attr-defined]
+    return ast.increment_lineno(body, -1), 0  # line numbers of `code`, not of the wrapper
+
+
+def _is_code_statement(node: ast.stmt) -> bool:
+    """A real statement or a call; bare values (`Sure`, `42`, `[1, 2]`) are prose or output."""
+    return not isinstance(node, ast.Expr) or isinstance(node.value, (ast.Call, ast.Await))
 
 
 def _is_code_like(tree: ast.Module) -> bool:
-    """Needs a real statement or a call: bare values (`Sure`, `42`, `[1, 2]`) are prose or output."""
-    return any(
-        not isinstance(node, ast.Expr) or isinstance(node.value, (ast.Call, ast.Await))
-        for node in tree.body
-    )
+    return any(_is_code_statement(node) for node in tree.body)
 
 
 def _candidate(code: str, entry_point: str | None) -> _Candidate:
     tree = _parse(code)
-    defines = bool(entry_point) and (
-        defines_function(textwrap.dedent(code), entry_point)  # type: ignore[arg-type]
-        if tree is not None
-        else re.search(rf"^\s*(async\s+)?def\s+{re.escape(entry_point)}\s*\(", code, re.M) is not None  # type: ignore[arg-type]
-    )
-    return _Candidate(code=code, parses=tree is not None and _is_code_like(tree), defines_entry=defines)
+    parses = tree is not None and _is_code_like(tree)
+    if not entry_point:
+        return _Candidate(code=code, parses=parses, defines_entry=False)
+    if tree is not None:
+        defines = defines_function(textwrap.dedent(code), entry_point)
+    else:  # broken code still counts as an attempt at the function
+        defines = re.search(rf"^\s*(async\s+)?def\s+{re.escape(entry_point)}\s*\(", code, re.MULTILINE) is not None
+    return _Candidate(code=code, parses=parses, defines_entry=defines)
 
 
 def _choose(codes: list[str], entry_point: str | None, *, allow_unparsed: bool) -> _Candidate | None:
@@ -224,18 +238,20 @@ def _choose(codes: list[str], entry_point: str | None, *, allow_unparsed: bool) 
 
 def _unfenced_spans(text: str) -> list[str]:
     """Maximal line spans that parse as code, found by trimming prose from both ends."""
-    lines = text.split("\n")[:_MAX_UNFENCED_LINES]
+    lines = text.split("\n")
+    budget = [_UNFENCED_PARSE_BUDGET]
     spans: list[str] = []
     i = 0
-    while i < len(lines):
+    while i < len(lines) and budget[0] > 0:
         if not lines[i].strip() or not _CODE_START.match(lines[i]) or not _could_start_code(lines[i]):
             i += 1
             continue
-        end = _longest_parsing_end(lines, i)
-        if end is None:
+        found = _longest_parsing_span(lines, i, budget)
+        if found is None:
             i += 1
             continue
-        spans.append(_tidy("\n".join(lines[i:end])))
+        first, end = found
+        spans.append(_tidy("\n".join(lines[first:end])))
         i = end
     return spans
 
@@ -257,19 +273,28 @@ def _could_start_code(line: str) -> bool:
     return False
 
 
-def _longest_parsing_end(lines: list[str], start: int) -> int | None:
-    """Largest `end` such that lines[start:end] parses as code-like Python.
+def _longest_parsing_span(lines: list[str], start: int, budget: list[int]) -> tuple[int, int] | None:
+    """(first, end) of the largest code-like span beginning at `start`, or None.
 
-    Tries ends from the bottom up; a syntax error on line k rules out every end
-    past k (same tokens up to the error), so the search jumps there.
+    Tries ends from the bottom up; a syntax error on line k rules out every end past
+    k (same tokens up to the error), so the search jumps there. Bare names and
+    values at either edge (`Sure`, `Output`) are prose and are cut off.
+    `budget` holds the characters still allowed to be parsed and is spent here.
     """
     end = len(lines)
-    while end > start:
+    while end > start and budget[0] > 0:
         if not lines[end - 1].strip():
             end -= 1
             continue
-        tree, error_line = _parse_with_error_line("\n".join(lines[start:end]))
-        if tree is not None:
-            return end if _is_code_like(tree) else None
-        end = min(end - 1, start + error_line)
+        code = "\n".join(lines[start:end])
+        budget[0] -= len(code)
+        tree, error_line = _parse_with_error_line(code)
+        if tree is None:
+            end = min(end - 1, start + error_line)
+            continue
+        kept = [node for node in tree.body if _is_code_statement(node)]
+        if not kept:
+            return None
+        first_line = min(n.lineno for n in ast.walk(kept[0]) if isinstance(n, (ast.stmt, ast.expr)))  # decorators
+        return start + first_line - 1, start + (kept[-1].end_lineno or end - start)
     return None

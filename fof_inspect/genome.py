@@ -11,6 +11,7 @@ typo should cost a second to fix, not a traceback to read.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Annotated, Any, Self, TypeVar, get_args
 
@@ -19,7 +20,7 @@ from inspect_ai._util.error import PrerequisiteError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from fof_inspect.prompts import PROMPT_POOLS, NodeKind, prompt_names
+from fof_inspect.prompts import PROMPT_POOLS, NodeKind, unknown_prompt_message
 
 __all__ = [
     "MAX_STAGES",
@@ -60,18 +61,18 @@ def _invalid(detail: str, *subpath: str | int) -> PydanticCustomError:
 
     Validators on a container (a stage list, a node) know which part of it is wrong,
     but pydantic only records the container's location; the sub-path travels in the
-    error context and `_field_path` appends it.
+    error context and `_genome_error` appends it.
     """
     return PydanticCustomError(_ERROR_TYPE, "{detail}", {"detail": detail, "subpath": subpath})
 
 
-N = TypeVar("N", int, float)
+_N = TypeVar("_N", int, float)
 
 
-def _in_range(lo: N, hi: N | None = None) -> AfterValidator:
+def _in_range(lo: _N, hi: _N | None = None) -> AfterValidator:
     """Range check whose message gives the bounds and the bad value."""
 
-    def check(value: N) -> N:
+    def check(value: _N) -> _N:
         if value < lo or (hi is not None and value > hi):
             bounds = f"at least {lo}" if hi is None else f"between {lo} and {hi}"
             raise _invalid(f"must be {bounds} (got {value})")
@@ -105,6 +106,8 @@ class NodeGene(_Gene):
     temperature: Annotated[float, _in_range(MIN_TEMPERATURE, MAX_TEMPERATURE)]
     max_tokens: Annotated[int, _in_range(1)] = 1024
     seed: int | None = None
+    num_ctx: Annotated[int, _in_range(256)] = 4096
+    """Ollama context window (the paper's 4096), sent with every request of this node."""
 
 
 def _prompt_of(kind: NodeKind) -> AfterValidator:
@@ -112,8 +115,7 @@ def _prompt_of(kind: NodeKind) -> AfterValidator:
 
     def check(node: NodeGene) -> NodeGene:
         if node.prompt not in PROMPT_POOLS[kind]:
-            choices = ", ".join(prompt_names(kind))
-            raise _invalid(f"{node.prompt!r} is not a {kind} prompt (choose from {choices})", "prompt")
+            raise _invalid(unknown_prompt_message(kind, node.prompt), "prompt")
         return node
 
     return AfterValidator(check)
@@ -279,8 +281,12 @@ def _parse_yaml(text: str, source: str) -> Any:
 
 
 def _genome_error(exc: ValidationError, source: str) -> GenomeError:
-    """The first problem pydantic found, in genome-file terms (others are counted)."""
-    errors = exc.errors()
+    """The first problem pydantic found, in genome-file terms (others are counted).
+
+    Unknown keys go first: a misspelt key also shows up as a missing one, and the
+    typo is the thing to fix.
+    """
+    errors = sorted(exc.errors(), key=lambda error: error["type"] != "extra_forbidden")
     first = errors[0]
     loc = tuple(first["loc"]) + tuple(first.get("ctx", {}).get("subpath", ()))
     detail = _detail(first, loc)
@@ -297,8 +303,11 @@ def _detail(error: Any, loc: Sequence[str | int]) -> str:
         return "required field is missing"
     if kind == "extra_forbidden":
         model = _model_at(loc[:-1])
-        allowed = f" (allowed: {', '.join(model.model_fields)})" if model else ""
-        return f"unknown field{allowed}"
+        if model is None:
+            return "unknown field"
+        guess = get_close_matches(str(loc[-1]), model.model_fields, n=1)
+        hint = f"did you mean {guess[0]!r}? " if guess else ""
+        return f"unknown field; {hint}allowed: {', '.join(model.model_fields)}"
     got = repr(error["input"])
     got = got if len(got) <= 60 else got[:57] + "..."
     return f"{error['msg'][:1].lower()}{error['msg'][1:]} (got {got})"

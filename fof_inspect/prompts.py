@@ -28,6 +28,7 @@ __all__ = [
     "REFINER_TEMPLATE_WITH_ANALYSIS",
     "prompt_names",
     "system_prompt",
+    "unknown_prompt_message",
     "refiner_message",
 ]
 
@@ -124,8 +125,13 @@ def system_prompt(kind: NodeKind, name: str) -> str:
     try:
         return PROMPT_POOLS[kind][name]
     except KeyError:
-        choices = ", ".join(prompt_names(kind))
-        raise ValueError(f"{name!r} is not a {kind} prompt (choose from {choices})") from None
+        raise ValueError(unknown_prompt_message(kind, name)) from None
+
+
+def unknown_prompt_message(kind: NodeKind, name: str) -> str:
+    """One wording for a bad prompt key, wherever it is caught."""
+    article = "an" if kind[0] in "aeiou" else "a"
+    return f"{name!r} is not {article} {kind} prompt (choose from {', '.join(prompt_names(kind))})"
 
 
 def refiner_message(problem: str, code: str, feedback: str, analysis: str | None = None) -> str:

@@ -17,6 +17,8 @@ from fof_inspect.scorers.error_type import NO_CODE, TIMEOUT, classify
 from fof_inspect.scorers.program import build_program
 
 DEFAULT_TIMEOUT = 10.0
+RUN_PROGRAM = ["sh", "-c", "cat > solution.py && exec python3 -I solution.py"]
+"""From a file, so tracebacks show the failing source lines (the refiner's feedback)."""
 FEEDBACK_CHARS = 4000
 
 
@@ -41,7 +43,7 @@ async def execute(code: str | None, metadata: dict[str, Any], tests: str | None 
     code_hash = hashlib.sha256(code.encode()).hexdigest()[:12]
     try:
         result = await sandbox().exec(
-            ["python3", "-I", "-"], input=program, timeout=int(max(1, round(timeout))), timeout_retry=False
+            RUN_PROGRAM, input=program, timeout=int(max(1, round(timeout))), timeout_retry=False
         )
     except TimeoutError:
         return Execution(

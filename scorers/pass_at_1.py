@@ -1,23 +1,39 @@
-"""pass@1 of the final code, with the failure's error type in the score metadata."""
+"""pass@1 of the final code, with the failure's error type in the score metadata.
+
+For a pipeline, the metadata also says how many refinement iterations ran, the error
+types of the first and final code, and the whole per-iteration trace (for the reports).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Scorer, Target, accuracy, scorer, stderr
 from inspect_ai.solver import TaskState
 
 from fof_inspect.extract import extract_code
 from fof_inspect.scorers.error_counts import error_counts
-from fof_inspect.scorers.execution import execute
-
-CODE_KEY = "code"
-"""Store key where a pipeline leaves its final code (else the last completion is graded)."""
+from fof_inspect.scorers.execution import Execution, execute
+from fof_inspect.solvers.pipeline_state import PipelineState
 
 
 def final_code(state: TaskState) -> str | None:
-    code = state.store.get(CODE_KEY)
-    if code is not None:
-        return code
+    """A pipeline's final code, else the code in the last completion."""
+    pipeline = state.store_as(PipelineState)
+    if pipeline.trace or pipeline.code is not None:
+        return pipeline.code
     return extract_code(state.output.completion, state.metadata.get("entry_point"))
+
+
+def pipeline_metadata(pipeline: PipelineState, final: Execution) -> dict[str, Any]:
+    if not pipeline.trace:
+        return {}
+    return {
+        "iterations": pipeline.refiner_calls,
+        "first_error_type": pipeline.trace[0].error_type,
+        "final_error_type": final.error_type,
+        "trace": [record.model_dump() for record in pipeline.trace],
+    }
 
 
 @scorer(metrics=[accuracy(), stderr(), error_counts()])
@@ -31,7 +47,11 @@ def pass_at_1() -> Scorer:
             value=CORRECT if execution.passed else INCORRECT,
             answer=code,
             explanation=execution.feedback or "passed",
-            metadata={"error_type": execution.error_type, "code_hash": execution.code_hash},
+            metadata={
+                "error_type": execution.error_type,
+                "code_hash": execution.code_hash,
+                **pipeline_metadata(state.store_as(PipelineState), execution),
+            },
         )
 
     return score

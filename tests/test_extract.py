@@ -43,7 +43,11 @@ def test_closing_fence_glued_to_last_line() -> None:
 
 
 def test_fence_keeps_imports_and_helpers() -> None:
-    code = "from typing import List\n\n\ndef _helper(x):\n    return x * 2\n\n\ndef double_all(xs: List[int]) -> List[int]:\n    return [_helper(x) for x in xs]"
+    code = (
+        "from typing import List\n\n\n"
+        "def _helper(x):\n    return x * 2\n\n\n"
+        "def double_all(xs: List[int]) -> List[int]:\n    return [_helper(x) for x in xs]"
+    )
     assert extract_code(f"Solution:\n{fence(code)}\nDone.", "double_all") == code
 
 
@@ -83,7 +87,9 @@ def test_entry_point_not_defined_anywhere_falls_back_to_longest_parsing_block() 
 
 
 def test_non_python_fences_are_ignored() -> None:
-    completion = f"Install first:\n{fence('pip install numpy', 'bash')}\n\nThen:\n{fence(ADD)}\n\nOutput:\n{fence('3', 'text')}"
+    completion = (
+        f"Install first:\n{fence('pip install numpy', 'bash')}\n\nThen:\n{fence(ADD)}\n\nOutput:\n{fence('3', 'text')}"
+    )
     assert extract_code(completion, "add") == ADD
 
 
