@@ -46,6 +46,7 @@ class FofDockerSandbox(SandboxEnvironment):
     """A hardened, pooled Docker container per running sample."""
 
     _idle: dict[SandboxConfig, list[containers.Container]] = {}
+    _abandoned: dict[SandboxConfig, set[asyncio.Future[containers.Container]]] = {}
 
     def __init__(self, container: containers.Container, config: SandboxConfig) -> None:
         super().__init__()
@@ -75,7 +76,14 @@ class FofDockerSandbox(SandboxEnvironment):
     ) -> dict[str, SandboxEnvironment]:
         cfg = _config(config)
         idle = cls._idle.setdefault(cfg, [])
-        container = idle.pop() if idle else await asyncio.to_thread(containers.create, cfg)
+        if idle:
+            return {"default": cls(idle.pop(), cfg)}
+        # shielded: if the sample is cancelled while the container starts (an eval failing
+        # or interrupted), task_cleanup still finds the container and removes it
+        creating = asyncio.ensure_future(asyncio.to_thread(containers.create, cfg))
+        cls._abandoned.setdefault(cfg, set()).add(creating)
+        container = await asyncio.shield(creating)
+        cls._abandoned[cfg].discard(creating)
         return {"default": cls(container, cfg)}
 
     @classmethod
@@ -100,7 +108,10 @@ class FofDockerSandbox(SandboxEnvironment):
     async def task_cleanup(
         cls, task_name: str, config: SandboxEnvironmentConfigType | None, cleanup: bool
     ) -> None:
-        idle = cls._idle.pop(_config(config), [])
+        cfg = _config(config)
+        idle = cls._idle.pop(cfg, [])
+        abandoned = await asyncio.gather(*cls._abandoned.pop(cfg, set()), return_exceptions=True)
+        idle += [c for c in abandoned if isinstance(c, containers.Container)]
         if cleanup:
             await asyncio.gather(*(asyncio.to_thread(containers.remove, c.id) for c in idle))
 

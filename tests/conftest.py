@@ -94,11 +94,17 @@ def docker_sandbox() -> None:
     check_image(SandboxConfig())  # raises with the command that fixes it
 
 
-def sandbox_containers() -> list[str]:
-    """Ids of every fof sandbox container on this engine."""
+def sandbox_containers(pid: int | None = None) -> list[str]:
+    """Ids of the sandbox containers made by process `pid` (default: this one), so tests
+    running at the same time elsewhere on the machine do not count."""
+    import os
+    import socket
+
+    from fof_inspect.sandbox.containers import OWNER_LABEL
     from fof_inspect.sandbox.engine import engine
 
-    return [c.id for c in engine().containers.list(all=True, filters={"label": SANDBOX_LABEL})]
+    owner = f"{OWNER_LABEL}={socket.gethostname()}:{pid or os.getpid()}"
+    return [c.id for c in engine().containers.list(all=True, filters={"label": [SANDBOX_LABEL, owner]})]
 
 
 # --------------------------------------------------------------------------

@@ -82,12 +82,12 @@ def test_no_container_left_after_ctrl_c(tmp_path: Path) -> None:
     )
     try:
         deadline = time.monotonic() + 60
-        while len(sandbox_containers()) < 4 and time.monotonic() < deadline:
+        while len(sandbox_containers(proc.pid)) < 4 and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert len(sandbox_containers()) == 4, "the eval never started its sandboxes"
+        assert len(sandbox_containers(proc.pid)) == 4, "the eval never started its sandboxes"
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert sandbox_containers() == []
+    assert sandbox_containers(proc.pid) == []
