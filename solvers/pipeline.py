@@ -43,16 +43,16 @@ def pipeline(
         final_stage = len(spec.stages) + 1
         for s, stage in enumerate(spec.stages, start=1):
             for i in range(1, stage.max_iterations + 1):
-                async with span("executor"):
+                async with span(f"executor (stage {s}, iteration {i})"):
                     state = await executor(s, i, mode)(state, generate)
                 if early_stop and state.store_as(PipelineState).trace[-1].feedback_passed:
                     return finish(state)
                 if stage.analyzer:
-                    async with span("analyzer"):
+                    async with span(f"analyzer (stage {s}, iteration {i})"):
                         state = await analyzer(stage.analyzer, mode, cache)(state, generate)
-                async with span("refiner"):
+                async with span(f"refiner (stage {s}, iteration {i})"):
                     state = await refiner(stage.refiner, s, i, mode, cache)(state, generate)
-        async with span("executor"):
+        async with span("executor (final code)"):
             state = await executor(final_stage, 1, mode)(state, generate)
         return finish(state)
 
