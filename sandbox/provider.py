@@ -46,7 +46,7 @@ class FofDockerSandbox(SandboxEnvironment):
     """A hardened, pooled Docker container per running sample."""
 
     _idle: dict[SandboxConfig, list[containers.Container]] = {}
-    _abandoned: dict[SandboxConfig, set[asyncio.Future[containers.Container]]] = {}
+    _outstanding: dict[SandboxConfig, set[asyncio.Future[containers.Container]]] = {}
 
     def __init__(self, container: containers.Container, config: SandboxConfig) -> None:
         super().__init__()
@@ -77,14 +77,16 @@ class FofDockerSandbox(SandboxEnvironment):
         cfg = _config(config)
         idle = cls._idle.setdefault(cfg, [])
         if idle:
-            return {"default": cls(idle.pop(), cfg)}
-        # shielded: if the sample is cancelled while the container starts (an eval failing
-        # or interrupted), task_cleanup still finds the container and removes it
-        creating = asyncio.ensure_future(asyncio.to_thread(containers.create, cfg))
-        cls._abandoned.setdefault(cfg, set()).add(creating)
-        container = await asyncio.shield(creating)
-        cls._abandoned[cfg].discard(creating)
-        return {"default": cls(container, cfg)}
+            getting: asyncio.Future[containers.Container] = asyncio.get_running_loop().create_future()
+            getting.set_result(idle.pop())
+        else:
+            getting = asyncio.ensure_future(asyncio.to_thread(containers.create, cfg))
+        # every container handed to (or starting for) a sample stays listed until the sample
+        # gives it back, so task_cleanup (run once per eval, after all its samples) removes any
+        # that a cancelled sample (an eval failing or interrupted) never gave back; shielded
+        # so a container that is still starting is not orphaned by the cancellation
+        cls._outstanding.setdefault(cfg, set()).add(getting)
+        return {"default": cls(await asyncio.shield(getting), cfg)}
 
     @classmethod
     async def sample_cleanup(
@@ -103,17 +105,19 @@ class FofDockerSandbox(SandboxEnvironment):
                 cls._idle.setdefault(box.config, []).append(box.container)
             except Exception:
                 await asyncio.to_thread(containers.remove, box.container.id)
+            cls._outstanding[box.config] = {
+                f for f in cls._outstanding.get(box.config, set()) if not (f.done() and f.result() is box.container)
+            }
 
     @classmethod
     async def task_cleanup(
         cls, task_name: str, config: SandboxEnvironmentConfigType | None, cleanup: bool
     ) -> None:
         cfg = _config(config)
-        idle = cls._idle.pop(cfg, [])
-        abandoned = await asyncio.gather(*cls._abandoned.pop(cfg, set()), return_exceptions=True)
-        idle += [c for c in abandoned if isinstance(c, containers.Container)]
+        leftover = await asyncio.gather(*cls._outstanding.pop(cfg, set()), return_exceptions=True)
+        doomed = cls._idle.pop(cfg, []) + [c for c in leftover if isinstance(c, containers.Container)]
         if cleanup:
-            await asyncio.gather(*(asyncio.to_thread(containers.remove, c.id) for c in idle))
+            await asyncio.gather(*(asyncio.to_thread(containers.remove, c.id) for c in doomed))
 
     @classmethod
     async def cli_cleanup(cls, id: str | None) -> None:

@@ -1,0 +1,126 @@
+"""Evaluating genomes: one Inspect task per genome, a whole generation in one eval call.
+
+Each genome's evaluation is an Inspect eval log in the generation's directory (so it opens
+in Inspect View) and is also the search's checkpoint: a finished log is never run again.
+Its fitness data are the pass counts of its `evals` independent evaluations (epochs).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from inspect_ai import Epochs, Task, eval, task_with
+from inspect_ai.event import ModelEvent
+from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
+from inspect_ai.model import CachePolicy
+from pydantic import BaseModel
+
+from fof_inspect.genome import Genome
+from fof_inspect.solvers.pipeline import pipeline
+
+Regime = str  # "stochastic" (evolved temperatures) or "deterministic" (T=0)
+
+
+class GenomeEvaluation(BaseModel):
+    """What one genome scored in one generation."""
+
+    genome_id: str
+    log: str
+    runs: list[int]
+    """Problems solved in each independent evaluation."""
+    model_calls: int
+    cache_reads: int
+    """Model calls answered from the generation cache (common random numbers)."""
+
+    @property
+    def fitness(self) -> float:
+        """Mean problems solved over the evaluations (before parsimony and sharing)."""
+        return sum(self.runs) / len(self.runs) if self.runs else 0.0
+
+
+class GenomeEvaluationError(RuntimeError):
+    """A genome's eval ended in error: the run stops, resumable, with what went wrong."""
+
+
+def benchmark_base(benchmark: str, data_dir: str | None) -> Task:
+    from fof_inspect.tasks.humaneval import humaneval
+    from fof_inspect.tasks.mbpp import mbpp
+
+    if benchmark == "humaneval":
+        return humaneval()
+    if benchmark == "mbpp":
+        return mbpp(data_dir=data_dir)
+    raise ValueError(f"unknown benchmark {benchmark!r} (humaneval or mbpp)")
+
+
+def genome_task(
+    base: Task,
+    genome_id: str,
+    genome: Genome,
+    problems: list[str],
+    evals: int,
+    regime: Regime = "stochastic",
+    cache: bool | CachePolicy = False,
+) -> Task:
+    """The benchmark restricted to `problems`, solved by the genome's pipeline `evals` times."""
+    spec = genome.with_temperature(0.0) if regime == "deterministic" else genome
+    wanted = set(problems)
+    return task_with(
+        base,
+        dataset=base.dataset.filter(lambda sample: sample.id in wanted),
+        solver=pipeline(genome=spec, cache=cache),
+        epochs=Epochs(evals, "mean"),
+        name=f"genome-{genome_id}",
+        metadata={"genome_id": genome_id, "genome": spec.model_dump(mode="json"), "pipeline": spec.describe()},
+    )
+
+
+def evaluation_from_log(log: EvalLog) -> GenomeEvaluation:
+    genome_id = (log.eval.metadata or {})["genome_id"]
+    solved: Counter[int] = Counter()
+    calls = reads = 0
+    for sample in log.samples or []:
+        score = (sample.scores or {}).get("pass_at_1")
+        solved[sample.epoch] += 1 if score is not None and score.value == "C" else 0
+        for event in sample.events:
+            if isinstance(event, ModelEvent):
+                calls += 1
+                reads += event.cache == "read"
+    epochs = log.eval.config.epochs or 1
+    return GenomeEvaluation(
+        genome_id=genome_id,
+        log=log.location,
+        runs=[solved[e] for e in range(1, epochs + 1)],
+        model_calls=calls,
+        cache_reads=reads,
+    )
+
+
+def finished_evaluations(log_dir: Path) -> dict[str, GenomeEvaluation]:
+    """Genome evaluations whose logs are complete (status success) in `log_dir`."""
+    if not log_dir.exists():
+        return {}
+    done: dict[str, GenomeEvaluation] = {}
+    for info in list_eval_logs(str(log_dir), recursive=False):
+        header = read_eval_log(info, header_only=True)
+        genome_id = (header.eval.metadata or {}).get("genome_id")
+        if header.status == "success" and genome_id:
+            done[genome_id] = evaluation_from_log(read_eval_log(info))
+    return done
+
+
+def evaluate_genomes(
+    tasks: dict[str, Task], log_dir: Path, model: str, max_tasks: int | None = None, **eval_args
+) -> dict[str, GenomeEvaluation]:
+    """Evaluate every genome not yet finished in `log_dir`, all concurrently through Inspect."""
+    done = finished_evaluations(log_dir)
+    todo = [task for genome_id, task in tasks.items() if genome_id not in done]
+    if todo:
+        logs = eval(todo, model=model, log_dir=str(log_dir), max_tasks=max_tasks or len(todo), **eval_args)
+        failed = [log for log in logs if log.status != "success"]
+        if failed:
+            reasons = "; ".join(f"{log.eval.task}: {log.error.message if log.error else log.status}" for log in failed)
+            raise GenomeEvaluationError(f"{len(failed)} genome evaluation(s) did not finish ({reasons})")
+        done = finished_evaluations(log_dir)
+    return {genome_id: done[genome_id] for genome_id in tasks}
