@@ -1,4 +1,4 @@
-"""`fof`: the project's command line (sandbox image and containers; more to come)."""
+"""`fof`: the project's command line: sandbox image and containers, search, reports."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import argparse
 import sys
 
 from inspect_ai._util.error import PrerequisiteError
+
+from fof_inspect.evolve import add_evolve_arguments
+from fof_inspect.evolve import run as run_evolve
+from fof_inspect.report import add_report_parser, run_report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,26 +27,38 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--suite", default="bookworm", help="Debian suite for offline builds")
     build.add_argument("--mirror", default=None, help="Debian mirror for offline builds")
     build.add_argument("--if-missing", action="store_true", help="do nothing if the image already exists")
-    sandbox.add_parser("clean", help="remove every sandbox container left on this machine")
+    build.set_defaults(func=sandbox_build)
+    sandbox.add_parser("clean", help="remove every sandbox container left on this machine").set_defaults(
+        func=sandbox_clean
+    )
+    evolve = commands.add_parser("evolve", help="NEAT search over pipeline genomes")
+    add_evolve_arguments(evolve)
+    evolve.set_defaults(func=run_evolve)
+    add_report_parser(commands).set_defaults(func=run_report)
 
     args = parser.parse_args(argv)
     try:
-        if args.command == "sandbox" and args.action == "build":
-            from fof_inspect.sandbox.image import build as build_image, exists
-
-            if args.if_missing and exists():
-                print("The sandbox image is already built.")
-                return 0
-            how_built = build_image(args.mode or "auto", python_version=args.python, suite=args.suite,
-                                    mirror=args.mirror)
-            print(f"Built the sandbox image ({how_built}).")
-        elif args.command == "sandbox" and args.action == "clean":
-            from fof_inspect.sandbox.containers import remove_all
-
-            print(f"Removed {len(remove_all())} sandbox container(s).")
+        return int(args.func(args))
     except PrerequisiteError as ex:
         print(f"fof: {ex}", file=sys.stderr)
         return 1
+
+
+def sandbox_build(args: argparse.Namespace) -> int:
+    from fof_inspect.sandbox.image import build, exists
+
+    if args.if_missing and exists():
+        print("The sandbox image is already built.")
+        return 0
+    how_built = build(args.mode or "auto", python_version=args.python, suite=args.suite, mirror=args.mirror)
+    print(f"Built the sandbox image ({how_built}).")
+    return 0
+
+
+def sandbox_clean(args: argparse.Namespace) -> int:
+    from fof_inspect.sandbox.containers import remove_all
+
+    print(f"Removed {len(remove_all())} sandbox container(s).")
     return 0
 
 

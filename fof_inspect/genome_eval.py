@@ -11,11 +11,14 @@ from collections import Counter
 from pathlib import Path
 
 from inspect_ai import Epochs, Task, eval, task_with
+from inspect_ai.dataset import Dataset
 from inspect_ai.event import ModelEvent
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from inspect_ai.model import CachePolicy
 from pydantic import BaseModel
 
+from fof_inspect.benchmark_task import benchmark_task
+from fof_inspect.datasets import humaneval_dataset, mbpp_dataset
 from fof_inspect.genome import Genome
 from fof_inspect.solvers.pipeline import pipeline
 
@@ -43,19 +46,16 @@ class GenomeEvaluationError(RuntimeError):
     """A genome's eval ended in error: the run stops, resumable, with what went wrong."""
 
 
-def benchmark_base(benchmark: str, data_dir: str | None) -> Task:
-    from fof_inspect.tasks.humaneval import humaneval
-    from fof_inspect.tasks.mbpp import mbpp
-
+def benchmark_dataset(benchmark: str, data_dir: str | None) -> Dataset:
     if benchmark == "humaneval":
-        return humaneval()
+        return humaneval_dataset()
     if benchmark == "mbpp":
-        return mbpp(data_dir=data_dir)
+        return mbpp_dataset(data_dir=data_dir)
     raise ValueError(f"unknown benchmark {benchmark!r} (humaneval or mbpp)")
 
 
 def genome_task(
-    base: Task,
+    dataset: Dataset,
     genome_id: str,
     genome: Genome,
     problems: list[str],
@@ -66,10 +66,9 @@ def genome_task(
     """The benchmark restricted to `problems`, solved by the genome's pipeline `evals` times."""
     spec = genome.with_temperature(0.0) if regime == "deterministic" else genome
     wanted = set(problems)
+    task = benchmark_task(dataset.filter(lambda sample: sample.id in wanted), pipeline(genome=spec, cache=cache))
     return task_with(
-        base,
-        dataset=base.dataset.filter(lambda sample: sample.id in wanted),
-        solver=pipeline(genome=spec, cache=cache),
+        task,
         epochs=Epochs(evals, "mean"),
         name=f"genome-{genome_id}",
         metadata={"genome_id": genome_id, "genome": spec.model_dump(mode="json"), "pipeline": spec.describe()},
