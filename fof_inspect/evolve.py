@@ -96,8 +96,6 @@ def start(config: dict[str, Any], run_dir: Path) -> RunState:
     rng = random.Random(config["seed"])
     problems = [str(sample.id) for sample in benchmark_dataset(config["task"], config["data_dir"])]
     pass_rates = pass_rates_from_log(config["baseline"]) if config.get("baseline") else None
-    if pass_rates is None:
-        print("No --baseline log: subsets are stratified at random, not by difficulty.")
     columns = difficulty_columns(problems, pass_rates, rng, size=min(config["subset"], len(problems)))
     innovation = InnovationCounter()
     ctx = MutationContext(models=config["models"], innovation=innovation)
