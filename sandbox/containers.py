@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from docker.errors import APIError, ImageNotFound, NotFound
 from inspect_ai._util.error import PrerequisiteError
 
+from fof_inspect.sandbox.channel import Channel
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.sandbox.engine import engine, exec_with_input
 
@@ -40,6 +41,8 @@ class Container:
     id: str
     python: str
     busy: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    server: Channel | None = field(default=None, repr=False)
+    """The warm program server (provider.run_python), kept while the container idles."""
 
 
 def owner() -> str:
@@ -112,22 +115,29 @@ def remove_stale() -> list[str]:
     """Remove sandbox containers whose owning process on this host is gone."""
     host = socket.gethostname()
     removed = []
-    for c in engine().containers.list(all=True, filters={"label": LABEL}):
-        owner_host, _, pid = c.labels.get(OWNER_LABEL, ":").rpartition(":")
+    for container_id, labels in _listed():
+        owner_host, _, pid = labels.get(OWNER_LABEL, ":").rpartition(":")
         if owner_host == host and pid.isdigit() and not _alive(int(pid)):
-            remove(c.id)
-            removed.append(c.id)
+            remove(container_id)
+            removed.append(container_id)
     return removed
 
 
 def remove_all(only: str | None = None) -> list[str]:
     """Remove every sandbox container (or the one whose id starts with `only`)."""
     removed = []
-    for c in engine().containers.list(all=True, filters={"label": LABEL}):
-        if only is None or c.id.startswith(only):
-            remove(c.id)
-            removed.append(c.id)
+    for container_id, _ in _listed():
+        if only is None or container_id.startswith(only):
+            remove(container_id)
+            removed.append(container_id)
     return removed
+
+
+def _listed() -> list[tuple[str, dict[str, str]]]:
+    """(id, labels) of every sandbox container, from one listing: the SDK's
+    `containers.list` inspects each one afterwards and fails on any that another
+    process removed in the meantime."""
+    return [(c["Id"], c.get("Labels") or {}) for c in engine().api.containers(all=True, filters={"label": LABEL})]
 
 
 def _alive(pid: int) -> bool:

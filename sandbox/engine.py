@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 from functools import lru_cache
+from typing import Any
 
 import docker
 from docker.errors import DockerException
@@ -76,6 +77,23 @@ def exec_with_input(
     except socket.timeout as ex:
         raise TimeoutError(f"no answer from the container within {timeout:.0f} s") from ex
     finally:
-        conn.close()
+        hang_up(conn)
     exit_code = api.exec_inspect(exec_id)["ExitCode"]
     return int(exit_code if exit_code is not None else -1), bytes(streams[STDOUT]), bytes(streams[STDERR])
+
+
+def hang_up(conn: Any) -> None:
+    """Close an exec's hijacked connection (what `exec_start(socket=True)` returned) for
+    good. Closing only that object leaves the socket open until the garbage collector
+    finds the HTTP response holding it, and then the response's own close fails."""
+    sock = getattr(conn, "_sock", conn)
+    if sock is None:
+        return  # hung up already
+    try:
+        sock.shutdown(socket.SHUT_RDWR)  # at once, whoever else still holds the socket
+    except OSError:
+        pass
+    sock.close()
+    response = getattr(conn, "_response", None)  # holds the socket's last reference
+    if response is not None:
+        response.close()

@@ -8,6 +8,10 @@ config's) that kills the whole process tree; a timeout is never retried. Nothing
 command writes survives it. Files placed with `write_file` live in /workspace (relative
 paths resolve there), readable by commands, kept until the sample ends.
 
+`run_python` is the fast path for the grader's one command, a Python program: the
+same isolation and result, but run by a warm server in the container (server.py)
+over one long-lived exec (channel.py), a few milliseconds instead of ~100.
+
 Containers are pooled per task: a sample takes an idle one or starts one, and gives it
 back cleaned when it ends, so an eval starts as many containers as it runs samples at once.
 """
@@ -16,8 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import posixpath
-from pathlib import Path
+from datetime import datetime, timezone
 from typing import Any, Literal, Union, overload
 
 from inspect_ai.util import (
@@ -29,16 +34,28 @@ from inspect_ai.util import (
     SandboxUserUnsupportedError,
     sandboxenv,
 )
+from docker.errors import APIError
 from pydantic import BaseModel
 
 from fof_inspect.sandbox import containers
+from fof_inspect.sandbox.channel import Channel, ChannelBroken
 from fof_inspect.sandbox.config import SANDBOX_UID, SandboxConfig
 from fof_inspect.sandbox.engine import exec_with_input
+from fof_inspect.sandbox.events import record_exec
+from fof_inspect.sandbox.payload import script
 
-SUPERVISOR = (Path(__file__).parent / "supervisor.py").read_text()
+logger = logging.getLogger(__name__)
+
+SUPERVISOR = script("supervisor.py")
+SERVER = script("server.py")
+SERVER_ENV = {"LANG": "C.UTF-8"}
+"""The locale a program's interpreter starts with (the supervisor's children get it too)."""
+SERVER_START_SECONDS = 60.0
 SLACK_SECONDS = 30.0
-"""How much longer than the program's limit the host waits for the supervisor."""
+"""How much longer than the program's limit the host waits for the supervisor or server."""
 READ_LIMIT = 100 * 1024**2
+PROGRAM_CMD = "python3 -I solution.py"
+"""What `run_python` runs, as its transcript events name it."""
 
 
 @sandboxenv(name="fof_docker")
@@ -102,11 +119,11 @@ class FofDockerSandbox(SandboxEnvironment):
                 if interrupted:
                     raise RuntimeError("interrupted")
                 await asyncio.to_thread(containers.reset, box.container)
-                cls._idle.setdefault(box.config, []).append(box.container)
+                cls._idle.setdefault(box.config, []).append(box.container)  # its server stays warm
             except Exception:
-                await asyncio.to_thread(containers.remove, box.container.id)
+                await asyncio.to_thread(_discard, box.container)
             cls._outstanding[box.config] = {
-                f for f in cls._outstanding.get(box.config, set()) if not (f.done() and f.result() is box.container)
+                f for f in cls._outstanding.get(box.config, set()) if not _holds(f, box.container)
             }
 
     @classmethod
@@ -117,7 +134,10 @@ class FofDockerSandbox(SandboxEnvironment):
         leftover = await asyncio.gather(*cls._outstanding.pop(cfg, set()), return_exceptions=True)
         doomed = cls._idle.pop(cfg, []) + [c for c in leftover if isinstance(c, containers.Container)]
         if cleanup:
-            await asyncio.gather(*(asyncio.to_thread(containers.remove, c.id) for c in doomed))
+            await asyncio.gather(*(asyncio.to_thread(_discard, c) for c in doomed))
+        else:
+            for container in doomed:
+                _close_server(container)  # the server exits; the container stays for inspection
 
     @classmethod
     async def cli_cleanup(cls, id: str | None) -> None:
@@ -159,17 +179,35 @@ class FofDockerSandbox(SandboxEnvironment):
             raise SandboxUnavailableError(
                 f"the sandbox supervisor failed (exit {code}): {err.decode(errors='replace')[-500:]}"
             ) from None
-        if result["timed_out"]:
-            raise TimeoutError(f"Command timed out after {limit:g} s (process tree killed)")
-        stderr = result["stderr"]
-        if result["oom_killed"]:
-            stderr += "\nMemoryError: killed by the sandbox's memory limit\n"
-        return ExecResult(
-            success=result["returncode"] == 0,
-            returncode=result["returncode"],
-            stdout=result["stdout"],
-            stderr=stderr,
-        )
+        return _exec_result(result, limit)
+
+    async def run_python(self, source: str, timeout: float | None = None) -> ExecResult[str]:
+        """Run `source` as `python3 -I solution.py` would, in a fresh scratch directory:
+        what `exec(["sh", "-c", "cat > solution.py && exec python3 -I solution.py"], input=source)`
+        does, with the same limits, isolation and result (TimeoutError included), but
+        through the container's warm program server.
+
+        If the server dies mid-program (or never answers), the program fails as killed -
+        never a pass - and the next one gets a new server, or a new container."""
+        limit = float(timeout) if timeout else self.config.timeout
+        request = {
+            "op": "run",
+            "source": source,
+            "timeout": limit,
+            "output_cap": self.config.output_cap,
+            "mem_bytes": self.config.memory_bytes,
+        }
+        started = datetime.now(timezone.utc)
+        async with self._lock:
+            server = await self._server()
+            try:
+                result = await server.request(request, limit + SLACK_SECONDS)
+            except ChannelBroken as ex:
+                logger.warning("sandbox program server lost in container %s: %s", self.container.id[:12], ex)
+                result = _lost_result()
+        exec_result = _exec_result(result, limit)
+        record_exec(PROGRAM_CMD, source, limit, exec_result, started)
+        return exec_result
 
     async def write_file(self, file: str, contents: str | bytes) -> None:
         path = _resolve(file)
@@ -204,8 +242,78 @@ class FofDockerSandbox(SandboxEnvironment):
                 )
             except TimeoutError:
                 # the supervisor itself is stuck: this container cannot be trusted again
-                await asyncio.to_thread(containers.remove, self.container.id)
+                await asyncio.to_thread(_discard, self.container)
                 raise
+
+    async def _server(self) -> Channel:
+        """The container's program server, (re)started if need be; a container that
+        cannot start one (it died, or was removed) is replaced. Called under the lock."""
+        server = self.container.server
+        if server is not None and server.alive():
+            return server
+        try:
+            return await self._start_server()
+        except (ChannelBroken, APIError) as ex:
+            logger.warning("replacing sandbox container %s: %s", self.container.id[:12], ex)
+        await asyncio.to_thread(_discard, self.container)
+        self.container = await asyncio.to_thread(containers.create, self.config)
+        given: asyncio.Future[containers.Container] = asyncio.get_running_loop().create_future()
+        given.set_result(self.container)
+        type(self)._outstanding.setdefault(self.config, set()).add(given)  # listed as sample_init's are
+        try:
+            return await self._start_server()
+        except (ChannelBroken, APIError) as ex:
+            raise SandboxUnavailableError(f"the sandbox cannot start its program server: {ex}") from ex
+
+    async def _start_server(self) -> Channel:
+        _close_server(self.container)  # a new server stops any old one still running
+        spec = json.dumps({"uid": SANDBOX_UID, "gid": SANDBOX_UID})
+        cmd = [self.container.python, "-I", "-c", SERVER, spec]
+        self.container.server = await Channel.open(self.container.id, cmd, SERVER_ENV, SERVER_START_SECONDS)
+        return self.container.server
+
+
+def _exec_result(result: dict[str, Any], limit: float) -> ExecResult[str]:
+    """An ExecResult from the supervisor's (or server's) JSON; TimeoutError if it timed out."""
+    if result["timed_out"]:
+        raise TimeoutError(f"Command timed out after {limit:g} s (process tree killed)")
+    stderr = result["stderr"]
+    if result["oom_killed"]:
+        stderr += "\nMemoryError: killed by the sandbox's memory limit\n"
+    return ExecResult(
+        success=result["returncode"] == 0,
+        returncode=result["returncode"],
+        stdout=result["stdout"],
+        stderr=stderr,
+    )
+
+
+def _lost_result() -> dict[str, Any]:
+    """What a program whose server died under it did, as far as grading goes: it was killed."""
+    return {
+        "returncode": -9,
+        "timed_out": False,
+        "oom_killed": False,
+        "stdout": "",
+        "stderr": "Killed: the sandbox's program server stopped while this program ran.\n",
+    }
+
+
+def _close_server(container: containers.Container) -> None:
+    if container.server is not None:
+        container.server.close()
+        container.server = None
+
+
+def _discard(container: containers.Container) -> None:
+    """Remove a container for good (closing its server's channel first)."""
+    _close_server(container)
+    containers.remove(container.id)
+
+
+def _holds(getting: asyncio.Future[containers.Container], container: containers.Container) -> bool:
+    """Whether a finished container request produced `container` (a failed one produced none)."""
+    return getting.done() and not getting.cancelled() and getting.exception() is None and getting.result() is container
 
 
 def _config(config: SandboxEnvironmentConfigType | None) -> SandboxConfig:

@@ -10,9 +10,10 @@ import hashlib
 import secrets
 from typing import Any
 
-from inspect_ai.util import sandbox
+from inspect_ai.util import ExecResult, sandbox
 from pydantic import BaseModel
 
+from fof_inspect.sandbox.provider import FofDockerSandbox
 from fof_inspect.scorers.error_type import NO_CODE, TIMEOUT, classify
 from fof_inspect.scorers.program import build_program
 
@@ -42,9 +43,7 @@ async def execute(code: str | None, metadata: dict[str, Any], tests: str | None 
     timeout = float(metadata.get("timeout") or DEFAULT_TIMEOUT)
     code_hash = hashlib.sha256(code.encode()).hexdigest()[:12]
     try:
-        result = await sandbox().exec(
-            RUN_PROGRAM, input=program, timeout=int(max(1, round(timeout))), timeout_retry=False
-        )
+        result = await run_program(program, timeout)
     except TimeoutError:
         return Execution(
             passed=False,
@@ -63,3 +62,14 @@ async def execute(code: str | None, metadata: dict[str, Any], tests: str | None 
         code_hash=code_hash,
         returncode=result.returncode,
     )
+
+
+async def run_program(program: str, timeout: float) -> ExecResult[str]:
+    """`python3 -I solution.py` in the sample's sandbox: through fof_docker's warm program
+    server when that is the sandbox (same isolation, ~50x cheaper), else with `exec`."""
+    env = sandbox()
+    try:
+        fast = env.as_type(FofDockerSandbox)
+    except TypeError:
+        return await env.exec(RUN_PROGRAM, input=program, timeout=int(max(1, round(timeout))), timeout_retry=False)
+    return await fast.run_python(program, timeout=max(1, round(timeout)))

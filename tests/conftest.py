@@ -104,7 +104,7 @@ def sandbox_containers(pid: int | None = None) -> list[str]:
     from fof_inspect.sandbox.engine import engine
 
     owner = f"{OWNER_LABEL}={socket.gethostname()}:{pid or os.getpid()}"
-    return [c.id for c in engine().containers.list(all=True, filters={"label": [SANDBOX_LABEL, owner]})]
+    return [c["Id"] for c in engine().api.containers(all=True, filters={"label": [SANDBOX_LABEL, owner]})]
 
 
 # --------------------------------------------------------------------------

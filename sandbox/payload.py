@@ -1,0 +1,28 @@
+"""The Python source the host hands to ``python3 -I -c`` in a container.
+
+The in-container programs (supervisor.py, server.py) share jail.py but the image
+holds no code of ours, so each is sent with jail.py's source in front, registered as
+the module `fof_jail` for their ``from fof_jail import ...``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+HERE = Path(__file__).parent
+SHARED_MODULE = "fof_jail"
+
+
+@cache
+def script(entry: str) -> str:
+    """`entry` (a file beside this one) preceded by jail.py as the module `fof_jail`."""
+    jail = (HERE / "jail.py").read_text()
+    loader = (
+        "import sys\n"
+        f"_jail = type(sys)({SHARED_MODULE!r})\n"
+        f"exec(compile({jail!r}, {SHARED_MODULE + '.py'!r}, 'exec'), _jail.__dict__)\n"
+        f"sys.modules[{SHARED_MODULE!r}] = _jail\n"
+        "del _jail\n"
+    )
+    return loader + (HERE / entry).read_text()

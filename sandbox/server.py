@@ -1,0 +1,320 @@
+"""fof-inspect program server: runs Python programs one after another from a warm interpreter.
+
+The fast path of grading. Started once per container as a long-lived ``docker exec``
+of ``python3 -I -c`` as root (sent with jail.py, see payload.py), so standard library
+only. It answers frames on stdin with frames on stdout, each a 4-byte big-endian
+length and UTF-8 JSON:
+    {"op": "hello"}  ->  {"pid": ..., "python": ...}
+    {"op": "run", "source", "timeout", "mem_bytes", "output_cap"}  ->  the supervisor's
+        result object (returncode, timed_out, oom_killed, stdout, stderr, ...).
+
+A program gets the isolation the supervisor gives a command (jail.py): a root killer
+forked before it starts, a deadline, capped output, every process of the sandbox user
+killed and its files and IPC objects wiped when it ends. It runs in a fork of this
+server that makes its own session, volunteers for the OOM killer, drops to the sandbox
+user, enters a fresh scratch directory under rlimits and keeps no descriptor but
+/dev/null and its output pipes, then runs the source as ``python3 -I solution.py``
+would: written to /tmp/run/solution.py (so tracebacks show its lines), compiled under
+that name, run in a fresh ``__main__``, with uncaught exceptions, SystemExit and the
+interpreter's exit steps (non-daemon threads, atexit, flushing) as in a fresh interpreter.
+
+No program sees another's Python state: each runs in its own fork, and the server
+never runs program code. Modules benchmark programs commonly import are imported
+once before forking (so ``import typing`` is free), in the state a fresh import leaves.
+"""
+
+import atexit
+import builtins
+import ctypes
+import gc
+import io
+import json
+import os
+import signal
+import sys
+import time
+from importlib.machinery import SourceFileLoader
+
+from fof_jail import (
+    BASE_ENV,
+    SCRATCH,
+    Killer,
+    clean_slate,
+    drop_privileges,
+    enter_scratch,
+    failure,
+    fork_retrying,
+    keep_only_fds,
+    oom_kills,
+    supervise,
+)
+
+MARKER = b"fof-inspect program server"
+"""In the command line of every server, so that a new one can find and stop an old one."""
+PRELOAD = (
+    "array", "bisect", "cmath", "collections", "copy", "datetime", "decimal", "fractions",
+    "functools", "hashlib", "heapq", "itertools", "math", "operator", "random", "re",
+    "statistics", "string", "threading", "typing",
+)
+SOURCE_NAME = "solution.py"
+PR_SET_DUMPABLE = 4
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+class Forked:
+    """Popen's pid/poll/wait for a forked child."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode = None
+
+    def poll(self):
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        return self.returncode
+
+
+# ---- the program, in its forked child -------------------------------------------
+
+
+def std_stream(fd: int, name: str, writing: bool, errors: str, line_buffering: bool) -> io.TextIOWrapper:
+    """sys.stdin/stdout/stderr as a fresh interpreter makes them for a pipe or file."""
+    raw = io.FileIO(fd, "w" if writing else "r", closefd=False)
+    raw.name = name
+    buffered = io.BufferedWriter(raw) if writing else io.BufferedReader(raw)
+    stream = io.TextIOWrapper(buffered, encoding="utf-8", errors=errors, newline="\n",
+                              line_buffering=line_buffering)
+    stream.mode = "w" if writing else "r"
+    return stream
+
+
+def show(ex: BaseException, tb) -> None:
+    """Print an uncaught exception through sys.excepthook, as the interpreter does."""
+    ex = ex.with_traceback(tb)
+    sys.last_type, sys.last_value, sys.last_traceback = type(ex), ex, tb
+    try:
+        sys.excepthook(type(ex), ex, tb)
+    except BaseException:
+        sys.__excepthook__(type(ex), ex, tb)
+
+
+def exit_status(ex: SystemExit) -> int:
+    code = ex.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        sys.stderr.write("%s\n" % (code,))
+    except BaseException:
+        pass
+    return 1
+
+
+def finish(status: int) -> int:
+    """The interpreter's exit steps: join non-daemon threads, run atexit, flush."""
+    if "threading" in sys.modules:
+        try:
+            sys.modules["threading"]._shutdown()
+        except BaseException:
+            pass
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None and not stream.closed:
+                stream.flush()
+        except BaseException:
+            if stream is sys.stdout:
+                status = 120  # as the interpreter exits when it cannot flush stdout
+    return status
+
+
+def stack_depth() -> int:
+    """The depth of the caller's frame: the server frames a program's own would sit on."""
+    depth, frame = 0, sys._getframe(1)
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    return depth
+
+
+def run_as_script(source: str) -> int:
+    """Run `source` as ``python3 -I solution.py`` in the scratch directory would; the exit status."""
+    path = os.path.join(SCRATCH, SOURCE_NAME)
+    data = source.encode("utf-8", "surrogateescape")
+    with open(path, "wb") as f:
+        f.write(data)
+    main = type(sys)("__main__")
+    main.__file__, main.__cached__, main.__builtins__ = path, None, builtins
+    main.__loader__ = SourceFileLoader("__main__", path)
+    sys.modules["__main__"] = main
+    sys.argv = [SOURCE_NAME]
+    sys.orig_argv = ["python3", "-I", SOURCE_NAME]
+    sys.stdin = sys.__stdin__ = std_stream(0, "<stdin>", False, "strict", False)
+    sys.stdout = sys.__stdout__ = std_stream(1, "<stdout>", True, "strict", False)
+    sys.stderr = sys.__stderr__ = std_stream(2, "<stderr>", True, "backslashreplace", True)
+    # the frames below the program's (and exec's own level) must not count against its limit
+    sys.setrecursionlimit(sys.getrecursionlimit() + stack_depth() + 1)
+    try:
+        code = compile(data, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as ex:
+        show(ex, None)  # no traceback header, as for a script that does not compile
+        return finish(1)
+    try:
+        exec(code, main.__dict__)
+    except SystemExit as ex:
+        return finish(exit_status(ex))
+    except BaseException as ex:
+        tb = ex.__traceback__
+        show(ex, tb.tb_next if tb is not None else None)  # from the program's own frame
+        status = finish(1)
+        if isinstance(ex, KeyboardInterrupt):
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
+        return status
+    return finish(0)
+
+
+def child(request: dict, uid: int, gid: int, null: int, out_write: int, err_write: int) -> None:
+    """The forked child: isolate, run the program, exit. Never returns into the server."""
+    status = 127
+    try:
+        os.setsid()
+        try:  # the container's OOM killer should take a program, not the server
+            adj = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+            os.write(adj, b"1000")
+            os.close(adj)
+        except OSError:
+            pass
+        os.dup2(null, 0)
+        os.dup2(out_write, 1)
+        os.dup2(err_write, 2)
+        keep_only_fds()
+        drop_privileges(uid, gid)
+        libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # as after an exec: /proc/self is the sandbox user's
+        enter_scratch(int(request["mem_bytes"]))
+        os.environ.clear()
+        os.environ.update(BASE_ENV, PWD=SCRATCH)  # PWD as the shell that starts the exec path sets it
+        status = run_as_script(request["source"])
+    except BaseException as ex:
+        try:
+            os.write(2, ("%s: %s\n" % (type(ex).__name__, ex)).encode())
+        except BaseException:
+            pass
+    finally:
+        os._exit(status)
+
+
+# ---- the server -------------------------------------------------------------------
+
+
+def run(request: dict, killer: Killer, uid: int, gid: int, null: int) -> dict:
+    out_fd, out_write = os.pipe()
+    err_fd, err_write = os.pipe()
+    oom_before = oom_kills()
+    started = time.monotonic()
+    try:
+        pid = fork_retrying()
+    except OSError as ex:
+        for fd in (out_fd, out_write, err_fd, err_write):
+            os.close(fd)
+        killer.fire()
+        return failure(ex)
+    if pid == 0:
+        child(request, uid, gid, null, out_write, err_write)
+    os.close(out_write)
+    os.close(err_write)
+    return supervise(Forked(pid), out_fd, err_fd, float(request["timeout"]), int(request["output_cap"]),
+                     killer, oom_before, started)
+
+
+def stop_other_servers() -> None:
+    """SIGKILL the root processes of earlier servers (one abandoned mid-program, its
+    killers), so that none of them can later kill one of our programs."""
+    me = os.getpid()
+    for _ in range(1000):
+        others = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == me:
+                continue
+            try:
+                with open("/proc/%s/cmdline" % entry, "rb") as f:
+                    if MARKER not in f.read():
+                        continue
+                with open("/proc/%s/status" % entry) as f:
+                    root = any(line.startswith("Uid:") and line.split()[1] == "0" for line in f)
+            except OSError:
+                continue
+            if root:
+                others.append(int(entry))
+        if not others:
+            return
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.001)
+
+
+def read_frame(fd: int):
+    header = read_exact(fd, 4)
+    if header is None:
+        return None
+    body = read_exact(fd, int.from_bytes(header, "big"))
+    return None if body is None else json.loads(body)
+
+
+def read_exact(fd: int, n: int):
+    chunks = []
+    while n:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def write_frame(fd: int, message: dict) -> None:
+    body = json.dumps(message).encode()
+    view = memoryview(len(body).to_bytes(4, "big") + body)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def main() -> None:
+    spec = json.loads(sys.argv[1])
+    uid, gid = int(spec["uid"]), int(spec["gid"])
+    channel_in, channel_out = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)  # nothing but frames may reach the channel
+    os.dup2(null, 1)
+    stop_other_servers()
+    clean_slate(uid, gid)
+    for name in PRELOAD:
+        __import__(name)
+    gc.freeze()  # forked programs' collections then leave the server's pages shared
+    killer = Killer(uid, gid, act_on_eof=False)
+    while True:
+        request = read_frame(channel_in)
+        if request is None:
+            break
+        if request.get("op") == "run":
+            write_frame(channel_out, run(request, killer, uid, gid, null))
+            killer.finish()  # the answer is final; the wiping ends while the host reads it
+            killer = Killer(uid, gid, act_on_eof=False)  # ready before the next request
+        else:
+            write_frame(channel_out, {"pid": os.getpid(), "python": sys.version.split()[0]})
+        del request
+    killer.fire()
+    killer.finish()
+
+
+main()
