@@ -7,6 +7,7 @@ import sys
 
 from inspect_ai import Task
 from inspect_ai.dataset import Dataset
+from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import Solver, generate
 from inspect_ai.util import SandboxEnvironmentSpec
 
@@ -17,6 +18,8 @@ from fof_inspect.scorers.execution import DEFAULT_TIMEOUT
 from fof_inspect.scorers.pass_at_1 import pass_at_1
 
 logger = logging.getLogger(__name__)
+
+MAX_CONNECTIONS = 8
 
 NO_ISOLATION_WARNING = (
     "WARNING: sandbox=local - generated code runs directly on this machine with NO isolation "
@@ -39,6 +42,9 @@ def benchmark_task(
         solver=solver or generate(),
         scorer=pass_at_1(),
         sandbox=sandbox_spec(sandbox, timeout),
+        # about 2x OLLAMA_NUM_PARALLEL (4) keeps Ollama's slots busy without a long queue
+        # there (bench/harness.py); --max-connections overrides it
+        config=GenerateConfig(max_connections=MAX_CONNECTIONS),
     )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.model import CachePolicy
 
+from fof_inspect.benchmark_task import MAX_CONNECTIONS
 from fof_inspect.checkpoint import RunState, SpeciesState
 from fof_inspect.genome import Genome
 from fof_inspect.genome_eval import (
@@ -40,6 +41,7 @@ from fof_inspect.subsets import difficulty_columns, generation_problems, pass_ra
 
 PAPER_MODELS = "ollama/gemma3:1b,ollama/qwen2.5:1.5b,ollama/llama3.2:3b"
 INITIAL_THRESHOLD = 1.0
+MAX_SANDBOXES = 8
 
 
 def add_evolve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +57,10 @@ def add_evolve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baseline", help="log of a solo run: per-problem pass rates stratify the subsets")
     parser.add_argument("--data-dir", help="benchmark data folder (MBPP); else $FOF_DATA_DIR")
     parser.add_argument("--validate-runs", type=int, default=5, help="full-benchmark runs of the champion (0: skip)")
-    parser.add_argument("--max-connections", type=int, default=None, help="concurrent model requests (Inspect)")
+    parser.add_argument("--max-connections", type=int, default=MAX_CONNECTIONS,
+                        help="concurrent model requests (Inspect); about 2x OLLAMA_NUM_PARALLEL keeps Ollama busy")
+    parser.add_argument("--max-sandboxes", type=int, default=MAX_SANDBOXES,
+                        help="sandbox containers across all genomes evaluated at once")
     parser.add_argument("--run-dir", help="default: logs/evolve-<time>")
     parser.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
 
@@ -122,9 +127,7 @@ def search(state: RunState, run_dir: Path) -> Genome:
     """Evaluate and breed generation after generation; return the champion."""
     config = state.config
     dataset = benchmark_dataset(config["task"], config["data_dir"])
-    eval_args = {"display": "none", "log_level": "warning"}
-    if config.get("max_connections"):
-        eval_args["max_connections"] = config["max_connections"]
+    eval_args = inspect_settings(config)
     while state.generation < config["generations"]:
         g = state.generation
         problems = generation_problems(state.columns, g)
@@ -149,6 +152,16 @@ def search(state: RunState, run_dir: Path) -> Genome:
         advance(state, results, species)
         state.save(run_dir)
     return Genome.from_yaml(run_dir / "champion.yaml")
+
+
+def inspect_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """How hard Inspect drives the model and the sandbox (bench/harness.py measured these)."""
+    return {
+        "display": "none",
+        "log_level": "warning",
+        "max_connections": config.get("max_connections") or MAX_CONNECTIONS,
+        "max_sandboxes": config.get("max_sandboxes") or MAX_SANDBOXES,
+    }
 
 
 def summarise(
@@ -220,8 +233,9 @@ def validate(champion: Genome, state: RunState, run_dir: Path) -> dict[str, Any]
     problems = [str(sample.id) for sample in dataset]
     print(f"Validating the champion on all {len(problems)} problems over {n} runs ...", flush=True)
     task = genome_task(dataset, "champion", champion, problems, n, config["regime"])
-    [result] = evaluate_genomes({"champion": task}, run_dir / "validation", model=config["models"][0],
-                                display="none", log_level="warning").values()
+    [result] = evaluate_genomes(
+        {"champion": task}, run_dir / "validation", model=config["models"][0], **inspect_settings(config)
+    ).values()
     runs = result.runs
     mean = statistics.fmean(runs)
     sd = statistics.stdev(runs) if len(runs) > 1 else 0.0

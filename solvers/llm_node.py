@@ -4,10 +4,20 @@ The model comes from `--model-role <node>=…` if given, else the genome's model
 node, else the eval's model. Every setting that matters for reproducing the paper is
 explicit per call: temperature, max tokens, seed, the 4096-token context, and bounded
 retries and timeouts so a dead server cannot hang an eval.
+
+With a cache (the search's generation cache), identical calls made at the same time -
+genomes that share a node, evaluated concurrently - go to the model once: the others
+wait and then read the cache. Inspect looks the cache up only when a call starts, so
+without this every one of them would miss, pay for a generation and, at a temperature
+above 0, get a different answer: no common random numbers.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
 from inspect_ai.model import (
     CachePolicy,
     ChatMessageSystem,
@@ -46,5 +56,40 @@ def node_config(node: NodeGene, model: Model) -> GenerateConfig:
 async def call_node(kind: NodeKind, node: NodeGene, user_message: str, cache: bool | CachePolicy = False) -> ModelOutput:
     """One chat completion: the node's pool prompt as system message, then `user_message`."""
     model = node_model(kind, node)
-    messages = [ChatMessageSystem(content=system_prompt(kind, node.prompt)), ChatMessageUser(content=user_message)]
-    return await model.generate(messages, config=node_config(node, model), cache=cache)
+    system = system_prompt(kind, node.prompt)
+    messages = [ChatMessageSystem(content=system), ChatMessageUser(content=user_message)]
+    config = node_config(node, model)
+    if not cache:
+        return await model.generate(messages, config=config, cache=cache)
+    async with _one_at_a_time(_call_key(model, system, user_message, config, cache)):
+        return await model.generate(messages, config=config, cache=cache)
+
+
+_pending: dict[tuple[str, ...], tuple[anyio.Lock, int]] = {}
+"""Lock and number of holders or waiters per cached call in flight."""
+
+
+@asynccontextmanager
+async def _one_at_a_time(key: tuple[str, ...]) -> AsyncIterator[None]:
+    """Run identical cached calls one after another, so all but the first hit the cache."""
+    lock, users = _pending.get(key) or (anyio.Lock(), 0)
+    _pending[key] = (lock, users + 1)
+    try:
+        async with lock:
+            yield
+    finally:
+        lock, users = _pending[key]
+        if users == 1:
+            del _pending[key]
+        else:
+            _pending[key] = (lock, users - 1)
+
+
+def _call_key(model: Model, system: str, user: str, config: GenerateConfig, cache: bool | CachePolicy) -> tuple[str, ...]:
+    """What Inspect's cache key depends on here (a superset is safe: it only dedupes less)."""
+    from inspect_ai.solver._task_state import sample_state  # private, Inspect is pinned
+
+    policy = cache if isinstance(cache, CachePolicy) else CachePolicy()
+    state = sample_state()
+    epoch = str(state.epoch) if policy.per_epoch and state is not None else ""
+    return (str(model), str(model.api.base_url), system, user, config.model_dump_json(), repr(vars(policy)), epoch)

@@ -121,3 +121,22 @@ def test_resume_after_a_kill_mid_generation_repeats_no_evaluation(fake_ollama, t
     assert all(len(names) == 1 for names in after.values())  # ... exactly once
     assert finished_files <= {name for names in after.values() for name in names}  # nothing lost
     assert json.loads((run_dir / "state.json").read_text())["generation"] == 2
+
+
+def test_genomes_sharing_a_generator_share_its_drafts_when_evaluated_together(fake_ollama, tmp_path: Path) -> None:
+    """Common random numbers: concurrent identical cached calls reach the model once."""
+    from inspect_ai.model import CachePolicy
+
+    from fof_inspect.genome_eval import evaluate_genomes, genome_task
+    from fof_inspect.solvers.presets import named_genome
+
+    server = fake_ollama(only_good_refiner_fixes)
+    genome = named_genome("self_refine")
+    dataset = humaneval_dataset()
+    problems = [str(s.id) for s in list(dataset)[:3]]
+    cache = CachePolicy(expiry=None, per_epoch=True, scopes={"test": str(tmp_path)})
+    tasks = {gid: genome_task(dataset, gid, genome, problems, evals=2, cache=cache) for gid in ("a", "b", "c")}
+    results = evaluate_genomes(tasks, tmp_path / "gen", model="ollama/llama3.2:3b", display="none")
+    drafts = [r for r in server.requests if node_kind(r) == "generator"]
+    assert len(drafts) == 3 * 2  # one per problem and evaluation, not per genome
+    assert sum(r.cache_reads for r in results.values()) >= 2 * 3 * 2
