@@ -399,17 +399,6 @@ def attempt(case: Case, label: str) -> Run:
     raise AssertionError("unreachable")
 
 
-def med(case: Case, key: str) -> tuple[float, float, float]:
-    values = [run.figures[key] for run in case.runs if key in run.figures]
-    return statistics.median(values), min(values), max(values)
-
-
-def paired(a: Case, b: Case, fn: Callable[[Run, Run], float]) -> tuple[float, float, float]:
-    """Median (min, max) of fn over runs of a and b made in the same repeat."""
-    values = [fn(x, y) for x, y in zip(a.runs, b.runs)]
-    return statistics.median(values), min(values), max(values)
-
-
 # ---- the table ------------------------------------------------------------------------
 
 COLUMNS = ["target", "case", "Inspect settings", "runs", "wall s", "samples/s", "execs", "model calls sent/made",
