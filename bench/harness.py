@@ -222,20 +222,24 @@ def timed_eval(work: Callable[[], list[EvalLog]]) -> tuple[list[EvalLog], float]
 # ---- target 2: harness overhead -------------------------------------------------------
 
 
+def self_refine_eval(n: int, log_dir: Path, settings: Settings) -> tuple[list[EvalLog], float]:
+    """HumanEval's first `n` problems with self_refine against the serving fake; logs and wall time."""
+    return timed_eval(
+        lambda: inspect_eval(
+            humaneval(solver=self_refine()),
+            model=f"ollama/{SELF_REFINE_MODEL}",
+            limit=n,
+            log_dir=str(log_dir),
+            **EVAL_ARGS,
+            **settings,
+        )
+    )
+
+
 def overhead_run(n: int, settings: Settings, workdir: Path) -> Run:
     """HumanEval's first `n` problems with self_refine at zero latency (unlimited slots)."""
     with serving(self_refine_script, {SELF_REFINE_MODEL}, latency=0.0, parallel=None) as server:
-        log_dir = workdir / f"overhead-{uuid.uuid4().hex[:8]}"
-        logs, wall = timed_eval(
-            lambda: inspect_eval(
-                humaneval(solver=self_refine()),
-                model=f"ollama/{SELF_REFINE_MODEL}",
-                limit=n,
-                log_dir=str(log_dir),
-                **EVAL_ARGS,
-                **settings,
-            )
-        )
+        logs, wall = self_refine_eval(n, workdir / f"overhead-{uuid.uuid4().hex[:8]}", settings)
         calls = len(server.requests)
     counts = sample_counts(full_logs(logs))
     run = Run({"wall_s": wall, "samples_per_s": counts["samples"] / wall, "execs": counts["execs"],
@@ -256,17 +260,7 @@ def overhead_run(n: int, settings: Settings, workdir: Path) -> Run:
 def utilisation_eval_run(n: int, latency: float, parallel: int, settings: Settings, workdir: Path) -> Run:
     """self_refine on `n` problems against a slow model with `parallel` slots."""
     with serving(self_refine_script, {SELF_REFINE_MODEL}, latency=latency, parallel=parallel) as server:
-        log_dir = workdir / f"util-eval-{uuid.uuid4().hex[:8]}"
-        logs, wall = timed_eval(
-            lambda: inspect_eval(
-                humaneval(solver=self_refine()),
-                model=f"ollama/{SELF_REFINE_MODEL}",
-                limit=n,
-                log_dir=str(log_dir),
-                **EVAL_ARGS,
-                **settings,
-            )
-        )
+        logs, wall = self_refine_eval(n, workdir / f"util-eval-{uuid.uuid4().hex[:8]}", settings)
         figures = slot_figures(server, wall)
     counts = sample_counts(full_logs(logs))
     run = Run({"wall_s": wall, **figures})

@@ -121,5 +121,6 @@ def evaluate_genomes(
         if failed:
             reasons = "; ".join(f"{log.eval.task}: {log.error.message if log.error else log.status}" for log in failed)
             raise GenomeEvaluationError(f"{len(failed)} genome evaluation(s) did not finish ({reasons})")
-        done = finished_evaluations(log_dir)
+        # eval() returns the logs with their samples: no need to read them back from disk
+        done.update((evaluation.genome_id, evaluation) for evaluation in map(evaluation_from_log, logs))
     return {genome_id: done[genome_id] for genome_id in tasks}
