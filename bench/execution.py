@@ -5,7 +5,7 @@
 Runs all 164 HumanEval reference programs (built with the grader's own `build_program`)
 through (a) `python3 file.py` on the host (this interpreter), the paper's unsandboxed
 executor, (b) the sandbox's generic `exec` path (one `docker exec` per program), and
-(c) its fast path (`run_python`, the warm program server). Latency: each program's
+(c) its fast path (`exec` of the grader's command, the warm program server). Latency: each program's
 median over the rounds, then the median and p90 over programs, run one at a time.
 Throughput: programs/s of the median round, with 1 or 2 workers and 1 or 2 containers.
 Every run must pass, or the figures are meaningless and the script says so. Prints
@@ -28,9 +28,10 @@ from datetime import datetime, timezone
 from fof_inspect.datasets import humaneval_dataset
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.sandbox.provider import FofDockerSandbox
-from fof_inspect.scorers.error_type import classify
-from fof_inspect.scorers.execution import DEFAULT_TIMEOUT, RUN_PROGRAM
-from fof_inspect.scorers.program import build_program
+from fof_inspect.grading.error_type import classify
+from fof_inspect.grading.command import GRADE_COMMAND
+from fof_inspect.grading.execution import DEFAULT_TIMEOUT
+from fof_inspect.grading.program import build_program
 
 SENTINEL = "bench-sentinel-4b1d"
 CONFIG = SandboxConfig(timeout=DEFAULT_TIMEOUT)
@@ -63,9 +64,13 @@ def host_runner(workdir: str) -> Runner:
     return run
 
 
+SLOW_COMMAND = ["/bin/sh", *GRADE_COMMAND[1:]]
+"""The grader's command in a form fof_docker does not recognise: a plain `docker exec`."""
+
+
 def exec_runner(box: FofDockerSandbox) -> Runner:
     async def run(program: str) -> tuple[int, str, str]:
-        r = await box.exec(RUN_PROGRAM, input=program, timeout=int(DEFAULT_TIMEOUT), timeout_retry=False)
+        r = await box.exec(SLOW_COMMAND, input=program, timeout=int(DEFAULT_TIMEOUT), timeout_retry=False)
         return r.returncode, r.stdout, r.stderr
 
     return run
@@ -73,7 +78,7 @@ def exec_runner(box: FofDockerSandbox) -> Runner:
 
 def fast_runner(box: FofDockerSandbox) -> Runner:
     async def run(program: str) -> tuple[int, str, str]:
-        r = await box.run_python(program, timeout=DEFAULT_TIMEOUT)
+        r = await box.exec(GRADE_COMMAND, input=program, timeout=int(DEFAULT_TIMEOUT), timeout_retry=False)
         return r.returncode, r.stdout, r.stderr
 
     return run
@@ -151,7 +156,7 @@ async def main(rounds: int) -> None:
             rows = [
                 ("(a) host subprocess `python3 file.py`", host[0], [host[0]], host),
                 ("(b) docker exec per program (exec)", slow[0], [slow[0]], slow),
-                ("(c) warm program server (run_python)", fast[0], [fast[0]], fast),
+                ("(c) warm program server (exec of GRADE_COMMAND)", fast[0], [fast[0]], fast),
             ]
             print()
             print("| path | median ms | p90 ms | 1 worker, 1 container /s | 2 workers, 1 container /s | 2 workers, 2 containers /s |")

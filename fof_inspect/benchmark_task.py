@@ -14,7 +14,7 @@ from inspect_ai.util import SandboxEnvironmentSpec
 from fof_inspect.cli_names import expose_bare_names
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.sandbox.provider import FofDockerSandbox  # noqa: F401  (registers fof_docker)
-from fof_inspect.scorers.execution import DEFAULT_TIMEOUT
+from fof_inspect.grading.execution import DEFAULT_TIMEOUT
 from fof_inspect.scorers.pass_at_1 import pass_at_1
 
 logger = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from typing import Any
 from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.dataset import MemoryDataset, Sample
 
-from fof_inspect.extract import parse_quietly
+from fof_inspect.grading.extract import parse_quietly
 
 __all__ = [
     "DATA_DIR_ENV",

@@ -42,7 +42,7 @@ class Container:
     python: str
     busy: threading.Lock = field(default_factory=threading.Lock, repr=False)
     server: Channel | None = field(default=None, repr=False)
-    """The warm program server (provider.run_python), kept while the container idles."""
+    """The warm program server (the fast path of the grader's command), kept while the container idles."""
 
 
 def owner() -> str:

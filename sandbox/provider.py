@@ -8,9 +8,11 @@ config's) that kills the whole process tree; a timeout is never retried. Nothing
 command writes survives it. Files placed with `write_file` live in /workspace (relative
 paths resolve there), readable by commands, kept until the sample ends.
 
-`run_python` is the fast path for the grader's one command, a Python program: the
-same isolation and result, but run by a warm server in the container (server.py)
-over one long-lived exec (channel.py), a few milliseconds instead of ~100.
+The grader's command (`GRADE_COMMAND`, fof_inspect/grading/command.py: a Python program
+on stdin, run as `python3 -I solution.py`) takes a fast path when given exactly, with
+no cwd, env or user: the same isolation and result, but run by a warm server in the
+container (server.py) over one long-lived exec (channel.py), a few milliseconds instead
+of ~100. It is still an `exec`, so Inspect's proxy logs and limits it as any other.
 
 Containers are pooled per task: a sample takes an idle one or starts one, and gives it
 back cleaned when it ends, so an eval starts as many containers as it runs samples at once.
@@ -23,7 +25,6 @@ import json
 import logging
 import os
 import posixpath
-from datetime import datetime, timezone
 from typing import Any, Literal, Union, overload
 
 from inspect_ai.util import (
@@ -38,11 +39,11 @@ from inspect_ai.util import (
 from docker.errors import APIError
 from pydantic import BaseModel
 
+from fof_inspect.grading.command import GRADE_COMMAND
 from fof_inspect.sandbox import containers
 from fof_inspect.sandbox.channel import Channel, ChannelBroken
 from fof_inspect.sandbox.config import SANDBOX_UID, SandboxConfig
 from fof_inspect.sandbox.engine import exec_with_input
-from fof_inspect.sandbox.events import record_exec
 from fof_inspect.sandbox.payload import script
 
 logger = logging.getLogger(__name__)
@@ -55,8 +56,6 @@ SERVER_START_SECONDS = 60.0
 SLACK_SECONDS = 30.0
 """How much longer than the program's limit the host waits for the supervisor or server."""
 READ_LIMIT = 100 * 1024**2
-PROGRAM_CMD = "python3 -I solution.py"
-"""What `run_python` runs, as its transcript events name it."""
 
 
 @sandboxenv(name="fof_docker")
@@ -162,6 +161,9 @@ class FofDockerSandbox(SandboxEnvironment):
         if user not in (None, "nobody", str(SANDBOX_UID)):
             raise SandboxUserUnsupportedError(f"fof_docker runs commands only as nobody, not {user}")
         limit = float(timeout) if timeout else self.config.timeout
+        if cmd == GRADE_COMMAND and not cwd and not env:
+            source = input.decode("utf-8", "surrogateescape") if isinstance(input, bytes) else input or ""
+            return await self._run_program(source, limit)
         spec = {
             "cmd": cmd,
             "cwd": _resolve(cwd) if cwd else None,
@@ -184,15 +186,12 @@ class FofDockerSandbox(SandboxEnvironment):
             ) from None
         return _exec_result(result, limit)
 
-    async def run_python(self, source: str, timeout: float | None = None) -> ExecResult[str]:
-        """Run `source` as `python3 -I solution.py` would, in a fresh scratch directory:
-        what `exec(["sh", "-c", "cat > solution.py && exec python3 -I solution.py"], input=source)`
-        does, with the same limits, isolation and result (TimeoutError included), but
-        through the container's warm program server.
+    async def _run_program(self, source: str, limit: float) -> ExecResult[str]:
+        """`exec(GRADE_COMMAND, input=source)` through the container's warm program server:
+        the same limits, isolation and result (TimeoutError included).
 
         If the server dies mid-program (or never answers), the program fails as killed -
         never a pass - and the next one gets a new server, or a new container."""
-        limit = float(timeout) if timeout else self.config.timeout
         request = {
             "op": "run",
             "source": source,
@@ -200,7 +199,6 @@ class FofDockerSandbox(SandboxEnvironment):
             "output_cap": self.config.output_cap,
             "mem_bytes": self.config.memory_bytes,
         }
-        started = datetime.now(timezone.utc)
         async with self._lock:
             server = await self._server()
             try:
@@ -208,9 +206,7 @@ class FofDockerSandbox(SandboxEnvironment):
             except ChannelBroken as ex:
                 logger.warning("sandbox program server lost in container %s: %s", self.container.id[:12], ex)
                 result = _lost_result()
-        exec_result = _exec_result(result, limit)
-        record_exec(PROGRAM_CMD, source, limit, exec_result, started)
-        return exec_result
+        return _exec_result(result, limit)
 
     async def write_file(self, file: str, contents: str | bytes) -> None:
         path = _resolve(file)

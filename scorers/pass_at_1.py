@@ -11,9 +11,9 @@ from typing import Any
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Scorer, Target, accuracy, scorer, stderr
 from inspect_ai.solver import TaskState
 
-from fof_inspect.extract import extract_code
+from fof_inspect.grading.extract import extract_code
 from fof_inspect.scorers.error_counts import error_counts
-from fof_inspect.scorers.execution import Execution, execute
+from fof_inspect.grading.execution import Execution, execute
 from fof_inspect.solvers.pipeline_state import PipelineState
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from inspect_ai.log import transcript
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from fof_inspect.scorers.execution import execute
+from fof_inspect.grading.execution import execute
 from fof_inspect.solvers.feedback_mode import check_mode, feedback_tests
 from fof_inspect.solvers.pipeline_state import IterationRecord, PipelineState
 

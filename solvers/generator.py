@@ -5,7 +5,7 @@ from __future__ import annotations
 from inspect_ai.model import CachePolicy
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from fof_inspect.extract import extract_code
+from fof_inspect.grading.extract import extract_code
 from fof_inspect.genome import NodeGene
 from fof_inspect.prompts import GENERATOR_TEMPLATE
 from fof_inspect.solvers.feedback_mode import check_mode, problem_text

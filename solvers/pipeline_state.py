@@ -6,7 +6,7 @@ from __future__ import annotations
 from inspect_ai.util import StoreModel
 from pydantic import BaseModel, Field
 
-from fof_inspect.scorers.execution import Execution
+from fof_inspect.grading.execution import Execution
 
 
 class IterationRecord(BaseModel):

@@ -10,7 +10,7 @@ from inspect_ai.solver import Solver
 import fof_inspect.solvers  # noqa: F401  (registers the solvers for --solver)
 from fof_inspect.benchmark_task import benchmark_task
 from fof_inspect.datasets import humaneval_dataset
-from fof_inspect.scorers.execution import DEFAULT_TIMEOUT
+from fof_inspect.grading.execution import DEFAULT_TIMEOUT
 
 
 @task

@@ -27,7 +27,7 @@ from fof_inspect.datasets import (
     mbpp_dataset,
     mbpp_entry_point,
 )
-from fof_inspect.extract import defines_function
+from fof_inspect.grading.extract import defines_function
 
 METADATA_KEYS = {"benchmark", "prompt", "entry_point", "prefix", "tests", "public_tests", "reference"}
 DATA_DIR = Path(os.environ.get(DATA_DIR_ENV) or Path(__file__).parents[2] / "shared" / "data")

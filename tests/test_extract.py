@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from fof_inspect.extract import defines_function, extract_code
+from fof_inspect.grading.extract import defines_function, extract_code
 
 ADD = "def add(a, b):\n    return a + b"
 

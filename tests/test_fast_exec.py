@@ -1,4 +1,4 @@
-"""The fast path (`FofDockerSandbox.run_python`, the warm program server) on a real engine:
+"""The fast path (fof_docker's `exec` of the grader's command, the warm program server) on a real engine:
 it runs a program as `python3 -I solution.py` would, keeps every isolation property of
 `exec`, and recovers when its server or container dies - without ever passing a
 program that did not finish."""
@@ -6,6 +6,7 @@ program that did not finish."""
 from __future__ import annotations
 
 import asyncio
+import shlex
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,9 @@ from conftest import sandbox_containers
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.sandbox import provider
 from fof_inspect.sandbox.engine import engine, exec_with_input
-from fof_inspect.sandbox.provider import PROGRAM_CMD, FofDockerSandbox
-from fof_inspect.scorers.error_type import classify
-from fof_inspect.scorers.execution import RUN_PROGRAM
+from fof_inspect.sandbox.provider import FofDockerSandbox
+from fof_inspect.grading.error_type import classify
+from fof_inspect.grading.command import GRADE_COMMAND
 from fof_inspect.scorers.pass_at_1 import pass_at_1
 from test_sandbox import in_sandbox
 
@@ -34,6 +35,15 @@ NOBODY_PROCESSES = (
     "import os\nprint(sorted(open(f'/proc/{p}/cmdline').read() for p in os.listdir('/proc') if p.isdigit()"
     " and int(p) != os.getpid() and open(f'/proc/{p}/status').read().split('Uid:')[1].split()[0] == '65534'))"
 )
+
+
+SLOW_COMMAND = ["/bin/sh", *GRADE_COMMAND[1:]]
+"""The same command, not recognised as the grader's: it takes the supervisor's path."""
+
+
+async def run_fast(box: FofDockerSandbox, program: str, timeout: int | None = None):
+    """The grader's command, as the grader sends it: the warm server runs it."""
+    return await box.exec(GRADE_COMMAND, input=program, timeout=timeout)
 
 
 def passes(stdout: str, stderr: str, returncode: int) -> bool:
@@ -66,12 +76,12 @@ SAME_AS_EXEC = [
 def test_programs_run_exactly_as_with_exec() -> None:
     async def body(box: FofDockerSandbox) -> None:
         for program in SAME_AS_EXEC:
-            fast = await box.run_python(program)
-            slow = await box.exec(RUN_PROGRAM, input=program)
+            fast = await run_fast(box, program)
+            slow = await box.exec(SLOW_COMMAND, input=program)
             assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr), program
-        r = await box.run_python(SAME_AS_EXEC[0])
+        r = await run_fast(box, SAME_AS_EXEC[0])
         assert 'File "/tmp/run/solution.py", line 2, in f\n    raise ValueError(\'bad\')' in r.stderr
-        r = await box.run_python(SAME_AS_EXEC[1])
+        r = await run_fast(box, SAME_AS_EXEC[1])
         assert r.stderr.startswith('  File "/tmp/run/solution.py", line 1\n    def f(:\n') and "Traceback" not in r.stderr
 
     in_sandbox(body)
@@ -99,14 +109,14 @@ def test_no_python_state_leaks_from_one_program_to_the_next() -> None:
     )
 
     async def body(box: FofDockerSandbox) -> None:
-        left = await box.run_python(leave)
+        left = await run_fast(box, leave)
         assert left.success, left.stderr
         seeded = left.stdout.splitlines()[-1].removeprefix("x" * 100)
-        r = await box.run_python(check)
+        r = await run_fast(box, check)
         flags, drawn = r.stdout.splitlines()
         assert flags == "False False False False False False False False False ['run'] [] ['solution.py']"
         assert drawn != seeded  # the random generator is not the seeded one either
-        assert (await box.run_python(check)).stdout.splitlines()[1] != drawn  # nor shared between programs
+        assert (await run_fast(box, check)).stdout.splitlines()[1] != drawn  # nor shared between programs
 
     in_sandbox(body)
 
@@ -122,13 +132,13 @@ IPC_CHECK = (
 )
 
 
-@pytest.mark.parametrize("path", ["run_python", "exec"])
+@pytest.mark.parametrize("path", ["fast", "exec"])
 def test_no_ipc_objects_outlive_a_program(path: str) -> None:
     async def body(box: FofDockerSandbox) -> None:
         async def run(program: str) -> str:
             if path == "exec":
-                return (await box.exec(RUN_PROGRAM, input=program)).stdout
-            return (await box.run_python(program)).stdout
+                return (await box.exec(SLOW_COMMAND, input=program)).stdout
+            return (await run_fast(box, program)).stdout
 
         assert await run(IPC_LEAVE) == "True True True\n"
         assert await run(IPC_CHECK) == "-1 -1 -1 []\n"
@@ -146,15 +156,15 @@ def test_fork_bombs_and_background_daemons_die_with_the_program() -> None:
     bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
 
     async def body(box: FofDockerSandbox) -> None:
-        r = await box.run_python(daemons)
+        r = await run_fast(box, daemons)
         assert r.stdout == "started\n"
-        assert (await box.run_python(NOBODY_PROCESSES)).stdout == "[]\n"
+        assert (await run_fast(box, NOBODY_PROCESSES)).stdout == "[]\n"
         started = asyncio.get_running_loop().time()
         with pytest.raises(TimeoutError):
-            await box.run_python(bomb, timeout=2)
+            await run_fast(box, bomb, timeout=2)
         assert asyncio.get_running_loop().time() - started < 6
-        assert (await box.run_python(NOBODY_PROCESSES)).stdout == "[]\n"
-        r = await box.run_python(PASSING)
+        assert (await run_fast(box, NOBODY_PROCESSES)).stdout == "[]\n"
+        r = await run_fast(box, PASSING)
         assert passes(r.stdout, r.stderr, r.returncode)
 
     in_sandbox(body)
@@ -162,16 +172,16 @@ def test_fork_bombs_and_background_daemons_die_with_the_program() -> None:
 
 def test_limits_hold_on_the_fast_path() -> None:
     async def body(box: FofDockerSandbox) -> None:
-        r = await box.run_python("x = bytearray(2 * 1024**3)")
+        r = await run_fast(box, "x = bytearray(2 * 1024**3)")
         assert "MemoryError" in r.stderr and not r.success
-        r = await box.run_python("f = open('/tmp/big', 'wb')\nfor _ in range(1024): f.write(b'x' * 1024**2)")
+        r = await run_fast(box, "f = open('/tmp/big', 'wb')\nfor _ in range(1024): f.write(b'x' * 1024**2)")
         assert "No space left on device" in r.stderr
-        r = await box.run_python("import sys\nsys.stdout.write('A' * 100 * 1024**2)\nprint('END')")
+        r = await run_fast(box, "import sys\nsys.stdout.write('A' * 100 * 1024**2)\nprint('END')")
         assert r.success and r.stdout.startswith("AAAA") and r.stdout.endswith("END\n")
         assert len(r.stdout) < 2 * box.config.output_cap
-        r = await box.run_python("import socket\nprint(socket.if_nameindex())\nsocket.getaddrinfo('example.com', 80)")
+        r = await run_fast(box, "import socket\nprint(socket.if_nameindex())\nsocket.getaddrinfo('example.com', 80)")
         assert r.stdout.startswith("[(1, 'lo')]") and "gaierror" in r.stderr
-        r = await box.run_python(PASSING)
+        r = await run_fast(box, PASSING)
         assert passes(r.stdout, r.stderr, r.returncode)
 
     in_sandbox(body)
@@ -189,11 +199,11 @@ def test_a_program_cannot_kill_or_tamper_with_the_server() -> None:
     )
 
     async def body(box: FofDockerSandbox) -> None:
-        await box.run_python("pass")
+        await run_fast(box, "pass")
         server = box.container.server
-        r = await box.run_python(attack)
+        r = await run_fast(box, attack)
         assert r.stdout == "PermissionError\nalive\n"
-        r = await box.run_python(PASSING)
+        r = await run_fast(box, PASSING)
         assert passes(r.stdout, r.stderr, r.returncode)
         assert box.container.server is server and not server.broken
 
@@ -204,11 +214,11 @@ def test_the_oom_killer_takes_a_program_not_the_server() -> None:
     hog = "import os, time\nos.fork()\nx = bytearray(400 * 1024**2)\ntime.sleep(1)"  # 2 x 400 MB > 512 MB
 
     async def body(box: FofDockerSandbox) -> None:
-        await box.run_python("pass")
+        await run_fast(box, "pass")
         pid = box.container.server.hello["pid"]
-        r = await box.run_python(hog)
+        r = await run_fast(box, hog)
         assert "MemoryError: killed by the sandbox's memory limit" in r.stderr
-        r = await box.run_python(PASSING)
+        r = await run_fast(box, PASSING)
         assert passes(r.stdout, r.stderr, r.returncode)
         assert box.container.server.hello["pid"] == pid
 
@@ -222,28 +232,28 @@ def test_a_server_killed_under_a_program_fails_it_and_the_next_program_is_graded
     would_pass = f"import time\nprint({SENTINEL!r}, flush=True)\ntime.sleep(3)"
 
     async def body(box: FofDockerSandbox) -> None:
-        await box.run_python("pass")
+        await run_fast(box, "pass")
         pid = box.container.server.hello["pid"]
-        running = asyncio.ensure_future(box.run_python(would_pass))
+        running = asyncio.ensure_future(run_fast(box, would_pass))
         await asyncio.sleep(1)
         await root_in(box, f"kill -9 {pid}")
         r = await running
         assert classify(r.returncode, r.stdout, r.stderr, SENTINEL) == "Killed" and not r.success
-        r = await box.run_python(PASSING)
+        r = await run_fast(box, PASSING)
         assert passes(r.stdout, r.stderr, r.returncode)
         assert box.container.server.hello["pid"] != pid
-        assert (await box.run_python(NOBODY_PROCESSES)).stdout == "[]\n"  # the orphaned program is gone
+        assert (await run_fast(box, NOBODY_PROCESSES)).stdout == "[]\n"  # the orphaned program is gone
 
     in_sandbox(body)
 
 
 def test_a_server_that_died_while_idle_is_restarted_without_failing_a_program() -> None:
     async def body(box: FofDockerSandbox) -> None:
-        await box.run_python("pass")
+        await run_fast(box, "pass")
         pid = box.container.server.hello["pid"]
         await root_in(box, f"kill -9 {pid}")
         await asyncio.sleep(1)
-        r = await box.run_python(PASSING)
+        r = await run_fast(box, PASSING)
         assert passes(r.stdout, r.stderr, r.returncode)
         assert box.container.server.hello["pid"] != pid
 
@@ -254,12 +264,12 @@ def test_a_stuck_server_is_given_up_and_replaced(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(provider, "SLACK_SECONDS", 1.0)
 
     async def body(box: FofDockerSandbox) -> None:
-        await box.run_python("pass")
+        await run_fast(box, "pass")
         pid = box.container.server.hello["pid"]
         await root_in(box, f"kill -STOP {pid}")
-        r = await box.run_python(PASSING, timeout=1)
+        r = await run_fast(box, PASSING, timeout=1)
         assert classify(r.returncode, r.stdout, r.stderr, SENTINEL) == "Killed"
-        r = await box.run_python(PASSING)
+        r = await run_fast(box, PASSING)
         assert passes(r.stdout, r.stderr, r.returncode)
         assert box.container.server.hello["pid"] != pid
 
@@ -269,12 +279,12 @@ def test_a_stuck_server_is_given_up_and_replaced(monkeypatch: pytest.MonkeyPatch
 def test_a_cancelled_program_cannot_disturb_the_next_one() -> None:
     async def body(box: FofDockerSandbox) -> None:
         # the abandoned server would fire its killer after 2 s, killing whatever runs then
-        abandoned = asyncio.ensure_future(box.run_python("import time\ntime.sleep(2)"))
+        abandoned = asyncio.ensure_future(run_fast(box, "import time\ntime.sleep(2)"))
         await asyncio.sleep(0.5)
         abandoned.cancel()
         with pytest.raises(asyncio.CancelledError):
             await abandoned
-        r = await box.run_python(f"import time\ntime.sleep(3)\nprint({SENTINEL!r})", timeout=6)
+        r = await run_fast(box, f"import time\ntime.sleep(3)\nprint({SENTINEL!r})", timeout=6)
         assert passes(r.stdout, r.stderr, r.returncode), r
 
     in_sandbox(body)
@@ -283,12 +293,12 @@ def test_a_cancelled_program_cannot_disturb_the_next_one() -> None:
 def test_a_dead_container_is_replaced() -> None:
     async def body(box: FofDockerSandbox) -> None:
         first = box.container.id
-        running = asyncio.ensure_future(box.run_python(f"import time\nprint({SENTINEL!r})\ntime.sleep(5)"))
+        running = asyncio.ensure_future(run_fast(box, f"import time\nprint({SENTINEL!r})\ntime.sleep(5)"))
         await asyncio.sleep(1)
         await asyncio.to_thread(engine().api.kill, first)
         r = await running
         assert not passes(r.stdout, r.stderr, r.returncode)
-        r = await box.run_python(PASSING)
+        r = await run_fast(box, PASSING)
         assert passes(r.stdout, r.stderr, r.returncode)
         assert box.container.id != first
         assert first not in sandbox_containers()
@@ -297,7 +307,7 @@ def test_a_dead_container_is_replaced() -> None:
     assert sandbox_containers() == []
 
 
-# ---- the grader uses it (and logs it), other sandboxes use exec ----------------------
+# ---- the grader's runs are execs: Inspect logs them on every sandbox -------------------
 
 
 @solver
@@ -310,7 +320,7 @@ def answer(code: str) -> Solver:
 
 
 @pytest.mark.parametrize("sandbox", ["fof_docker", "local"])
-def test_the_grader_takes_the_fast_path_only_on_fof_docker(sandbox: str, tmp_path: Path) -> None:
+def test_the_graders_run_is_logged_as_an_exec_on_every_sandbox(sandbox: str, tmp_path: Path) -> None:
     spec = SandboxEnvironmentSpec(sandbox, SandboxConfig(timeout=3) if sandbox == "fof_docker" else None)
     task = Task(
         dataset=MemoryDataset([Sample(input="f", metadata={"prefix": "", "tests": "assert f() == 1", "entry_point": "f"})]),
@@ -323,4 +333,4 @@ def test_the_grader_takes_the_fast_path_only_on_fof_docker(sandbox: str, tmp_pat
     [sample] = log.samples or []
     assert sample.scores["pass_at_1"].value == "C"
     [event] = [e for e in sample.events if isinstance(e, SandboxEvent) and "assert f() == 1" in (e.input or "")]
-    assert (event.cmd == PROGRAM_CMD) == (sandbox == "fof_docker") and event.result == 0
+    assert event.cmd == " ".join(shlex.quote(part) for part in GRADE_COMMAND) and event.result == 0

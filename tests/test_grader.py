@@ -15,9 +15,9 @@ from inspect_ai.util import SandboxEnvironmentSpec
 
 from conftest import sandbox_containers
 from fof_inspect.sandbox.config import SandboxConfig
-from fof_inspect.scorers.error_type import classify, exception_class
+from fof_inspect.grading.error_type import classify, exception_class
 from fof_inspect.scorers.pass_at_1 import pass_at_1
-from fof_inspect.scorers.program import build_program
+from fof_inspect.grading.program import build_program
 
 pytestmark = pytest.mark.usefixtures("docker_sandbox")
 

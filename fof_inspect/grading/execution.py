@@ -13,13 +13,11 @@ from typing import Any
 from inspect_ai.util import ExecResult, sandbox
 from pydantic import BaseModel
 
-from fof_inspect.sandbox.provider import FofDockerSandbox
-from fof_inspect.scorers.error_type import NO_CODE, TIMEOUT, classify
-from fof_inspect.scorers.program import build_program
+from fof_inspect.grading.command import GRADE_COMMAND
+from fof_inspect.grading.error_type import NO_CODE, TIMEOUT, classify
+from fof_inspect.grading.program import build_program
 
 DEFAULT_TIMEOUT = 10.0
-RUN_PROGRAM = ["sh", "-c", "cat > solution.py && exec python3 -I solution.py"]
-"""From a file, so tracebacks show the failing source lines (the refiner's feedback)."""
 FEEDBACK_CHARS = 4000
 
 
@@ -65,11 +63,9 @@ async def execute(code: str | None, metadata: dict[str, Any], tests: str | None 
 
 
 async def run_program(program: str, timeout: float) -> ExecResult[str]:
-    """`python3 -I solution.py` in the sample's sandbox: through fof_docker's warm program
-    server when that is the sandbox (same isolation, ~50x cheaper), else with `exec`."""
-    env = sandbox()
-    try:
-        fast = env.as_type(FofDockerSandbox)
-    except TypeError:
-        return await env.exec(RUN_PROGRAM, input=program, timeout=int(max(1, round(timeout))), timeout_retry=False)
-    return await fast.run_python(program, timeout=max(1, round(timeout)))
+    """Run `program` in the sample's sandbox, whichever provider it is: one `exec` of
+    the grader's command, never retried on timeout (an infinite loop would cost
+    several times its limit)."""
+    return await sandbox().exec(
+        GRADE_COMMAND, input=program, timeout=int(max(1, round(timeout))), timeout_retry=False
+    )
