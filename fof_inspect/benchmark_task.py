@@ -12,6 +12,7 @@ from inspect_ai.solver import Solver, generate
 from inspect_ai.util import SandboxEnvironmentSpec
 
 from fof_inspect.cli_names import expose_bare_names
+from fof_inspect.preflight import eval_models, preflight
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.sandbox.provider import FofDockerSandbox  # noqa: F401  (registers fof_docker)
 from fof_inspect.grading.execution import DEFAULT_TIMEOUT
@@ -33,8 +34,13 @@ def benchmark_task(
     sandbox: str = "fof_docker",
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Task:
-    """A benchmark task graded by pass@1 in a sandbox, solved by one generation by default."""
+    """A benchmark task graded by pass@1 in a sandbox, solved by one generation by default.
+
+    Inspect builds the task once it knows the eval's models, so the preflight here covers
+    every solver, plain `generate()` included: `--model` and every `--model-role` model.
+    """
     expose_bare_names()
+    preflight(eval_models())
     for sample in dataset:
         sample.metadata = {**(sample.metadata or {}), "timeout": timeout}
     return Task(

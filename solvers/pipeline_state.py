@@ -34,5 +34,7 @@ class PipelineState(StoreModel):
     execution: Execution | None = None
     """The latest execution whose feedback the analyzer and refiner see."""
     analysis: str | None = None
+    oracle: str | None = None
+    """Who judged the code: "fof_grader" (fof's tasks) or "task_scorer" (any other task's scorer)."""
     trace: list[IterationRecord] = Field(default_factory=list)
     refiner_calls: int = 0
