@@ -61,7 +61,7 @@ from fof_inspect import evolve  # noqa: E402
 from fof_inspect.datasets import humaneval_dataset  # noqa: E402
 from fof_inspect.genome import Genome  # noqa: E402
 from fof_inspect.genome_eval import GenomeEvaluation, evaluate_genomes, genome_task  # noqa: E402
-from fof_inspect.ollama_preflight import _pulled  # noqa: E402
+from fof_inspect.preflight import _pulled  # noqa: E402
 from fof_inspect.solvers import self_refine  # noqa: E402
 from fof_inspect.subsets import generation_problems  # noqa: E402
 from fof_inspect.tasks.humaneval import humaneval  # noqa: E402

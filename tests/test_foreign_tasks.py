@@ -21,6 +21,13 @@ from scripted_model import Script, fenced, node_kind
 
 pytestmark = pytest.mark.usefixtures("docker_sandbox")
 
+
+@pytest.fixture(autouse=True)
+def python_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The humaneval-like scorer runs `python -c` in the local sandbox: make that this
+    interpreter, not a slower shim."""
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+
 TESTS = Path(__file__).resolve().parent
 RIGHT = {
     "def triple": "def triple(x):\n    return x * 3",
@@ -108,20 +115,20 @@ def test_solo_on_foreign_tasks_is_scored_by_their_scorers(fake_ollama, tmp_path:
 def test_without_early_stopping_a_foreign_task_keeps_refining_and_keeps_its_score(
     fake_ollama, tmp_path: Path
 ) -> None:
-    model = script(generator_right={"named bigger"})
+    model = script(generator_right={"def triple"})
     fake_ollama(model)
-    log = run(foreign_mbpp(), self_refine(early_stop=False), tmp_path)
-    [sample] = log.samples
-    assert model.calls["refiner", "named bigger"] == 3
+    [sample] = run(foreign_humaneval(), self_refine(early_stop=False), tmp_path, limit=1).samples
+    assert model.calls["refiner", "def triple"] == 3
     assert trace(sample) == [("generator", True), ("refiner@1.1", True), ("refiner@1.2", True), ("refiner@1.3", True)]
-    assert sample.scores["mbpp_verify"].value == "C"
+    assert sample.scores["verify"].value == "C"
 
 
 def test_a_refiner_that_never_fixes_ends_with_the_foreign_scorers_failure(fake_ollama, tmp_path: Path) -> None:
     fake_ollama(script(refiner_fixes_at=99))
-    [sample] = run(foreign_mbpp(), self_refine(), tmp_path).samples
+    [sample] = run(foreign_humaneval(), self_refine(), tmp_path, limit=1).samples
     assert [passed for _, passed in trace(sample)] == [False] * 4
-    assert sample.scores["mbpp_verify"].value == "I"
+    assert sample.scores["verify"].value == "I"
+    assert "AssertionError" in sample.scores["verify"].explanation
 
 
 def test_model_roles_and_genome_files_work_on_a_foreign_task(fake_ollama, tmp_path: Path) -> None:
