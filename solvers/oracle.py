@@ -1,6 +1,6 @@
 """The executor's oracle: what says whether a version of the code passes, and why not.
 
-On fof's own tasks (samples carrying fof's hidden `tests`) it is fof's grader, which
+On fof's own tasks (samples carrying fof's hidden `tests` and `entry_point`) it is fof's grader, which
 also gives `feedback=public` its public tests. On any other Inspect task it is the
 task's own scorers, run by Inspect's public `score(state)` on the code written as the
 task's scorer reads an answer (one fenced block, as the assistant's completion): pass
@@ -39,8 +39,9 @@ class OracleError(ValueError):
 
 
 def choose_oracle(metadata: Mapping[str, Any], feedback: FeedbackMode) -> Oracle:
-    """fof's grader where the sample carries fof's hidden tests, else the task's scorers."""
-    if isinstance(metadata.get("tests"), str):
+    """fof's grader where the sample carries what it assembles (hidden `tests` and an
+    `entry_point`), else the task's scorers."""
+    if isinstance(metadata.get("tests"), str) and "entry_point" in metadata:
         return FOF_GRADER
     if feedback == "public":
         raise OracleError(
