@@ -1,17 +1,18 @@
 """The executor's oracle: what says whether a version of the code passes, and why not.
 
-On fof's own tasks (samples carrying fof's hidden `tests` and `entry_point`) it is fof's grader, which
-also gives `feedback=public` its public tests. On any other Inspect task it is the
-task's own scorers, run by Inspect's public `score(state)` on the code written as the
-task's scorer reads an answer (one fenced block, as the assistant's completion): pass
-or fail from the score's value, the explanation (and the answer the scorer graded) as
-the feedback the analyzer and refiner see. So the pipelines run on inspect_evals'
-tasks unchanged, and their final score is the task's own.
+On fof's own tasks (samples carrying fof's hidden `tests` and an `entry_point`) it is
+fof's grader, which also gives `feedback=public` its public tests. On any other Inspect
+task it is the task's own scorers, run by Inspect's public `score(state)` on the code
+written as the task's scorer reads an answer (one fenced block, as the assistant's
+completion): pass or fail from the score's value, the explanation (and the answer the
+scorer graded) as the feedback the analyzer and refiner see. So the pipelines run on
+inspect_evals' tasks unchanged, and their final score is the task's own.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from copy import copy
 from typing import Any, Literal
@@ -30,6 +31,8 @@ TASK_SCORER: Oracle = "task_scorer"
 
 INCORRECT_TYPE = "Incorrect"
 """The error type of a failure the task's scorer judged without a Python traceback."""
+
+FENCE_LINE = re.compile(r"^[ \t]*```[\w+-]*[ \t]*\n?", re.MULTILINE)
 
 PASSING_WORDS = frozenset({CORRECT.lower(), "correct", "yes", "y", "true", "pass", "passed", "success"})
 
@@ -71,9 +74,11 @@ async def task_scorer_verdict(state: TaskState, code: str | None) -> Execution:
     try:
         scores = await score(probe)
     except RuntimeError as ex:
+        if "score() function" not in str(ex):  # raised by a scorer, not by score() itself
+            raise
         raise OracleError(
             "this task has no scorer and its samples lack fof's `tests`, so the executor has no oracle: "
-            f"give the task a scorer that grades the code, or use a pipeline without stages ({ex})"
+            "give the task a scorer that grades the code."
         ) from None
     passed = bool(scores) and all(score_passed(s.value) for s in scores)
     feedback = "" if passed else failure_feedback(scores, code, probe.output.completion)
@@ -120,7 +125,8 @@ def failure_feedback(scores: list[Score], code: str, completion: str) -> str:
             parts.append(tail(s.explanation.strip(), FEEDBACK_CHARS))
         if s.answer and s.answer.strip() not in (code.strip(), completion.strip()):
             parts.append(f"The answer it graded:\n{tail(s.answer.strip(), FEEDBACK_CHARS // 4)}")
-    return "\n\n".join(parts)
+    # the prompts show feedback inside a fenced block: the scorer's own fences would end it
+    return FENCE_LINE.sub("", "\n\n".join(parts))
 
 
 def tail(text: str, chars: int) -> str:

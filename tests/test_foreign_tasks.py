@@ -13,9 +13,10 @@ import pytest
 from inspect_ai import Task, eval
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.log import EvalLog, EvalSample, read_eval_log
+from inspect_ai.scorer import Score
 
 from fof_inspect.solvers import champion, pipeline, self_refine, solo
-from fof_inspect.solvers.oracle import score_passed
+from fof_inspect.solvers.oracle import failure_feedback, score_passed
 from foreign_tasks import foreign_humaneval, foreign_mbpp
 from scripted_model import Script, fenced, node_kind
 
@@ -195,3 +196,15 @@ def test_the_cli_puts_a_named_pipeline_on_a_foreign_task(fake_ollama, tmp_path: 
 )
 def test_score_values_that_mean_the_code_passed(value, passed: bool) -> None:
     assert score_passed(value) is passed
+
+
+def test_failure_feedback_is_the_scorers_explanation_without_its_fences() -> None:
+    explanation = "The following code was executed:\n```python\nassert f() == 2\n```\nAssertionError\n"
+    code = "def f():\n    return 1"
+    body = Score(value="I", explanation=explanation, answer="    return 1\n")
+    feedback = failure_feedback([Score(value="C", explanation="fine"), body], code, f"```python\n{code}\n```")
+    assert "```" not in feedback and "fine" not in feedback
+    assert "score: I" in feedback and "assert f() == 2\nAssertionError" in feedback
+    assert "The answer it graded:\nreturn 1" in feedback  # the scorer graded less than the code
+    same = Score(value=0, explanation="wrong", answer=code)
+    assert "answer it graded" not in failure_feedback([same], code, "")
