@@ -60,10 +60,10 @@ from inspect_ai.model import CachePolicy  # noqa: E402
 from fof_inspect import evolve  # noqa: E402
 from fof_inspect.datasets import humaneval_dataset  # noqa: E402
 from fof_inspect.genome import Genome  # noqa: E402
-from fof_inspect.genome_eval import GenomeEvaluation, evaluate_genomes, genome_task  # noqa: E402
+from fof_inspect.search.evaluation import GenomeEvaluation, evaluate_genomes, genome_task  # noqa: E402
 from fof_inspect.ollama_preflight import _pulled  # noqa: E402
 from fof_inspect.solvers import self_refine  # noqa: E402
-from fof_inspect.subsets import generation_problems  # noqa: E402
+from fof_inspect.search.subsets import generation_problems  # noqa: E402
 from fof_inspect.tasks.humaneval import humaneval  # noqa: E402
 
 SELF_REFINE_MODEL = "llama3.2:3b"

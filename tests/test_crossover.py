@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from fof_inspect.crossover import WEAKER_DISJOINT_P, crossover
+from fof_inspect.search.crossover import WEAKER_DISJOINT_P, crossover
 from fof_inspect.genome import MAX_NODES, MAX_STAGES, Genome
 from test_neat_operators import MODELS, TRIALS, genome, stage, within
 

@@ -13,8 +13,8 @@ from collections import Counter
 import pytest
 
 from fof_inspect.genome import MAX_NODES, MAX_STAGES, Genome, NodeGene, StageGene
-from fof_inspect.innovation import FIRST_STAGE_INNOVATION, InnovationCounter
-from fof_inspect.mutation import (
+from fof_inspect.search.innovation import FIRST_STAGE_INNOVATION, InnovationCounter
+from fof_inspect.search.mutation import (
     RATES,
     TEMPERATURE_RANGE,
     MutationContext,
@@ -79,21 +79,15 @@ def valid(g: Genome) -> bool:
 # -- innovation numbers --------------------------------------------------------------------
 
 
-def test_innovation_counter_hands_out_fresh_numbers_and_round_trips_as_int() -> None:
+def test_innovation_counter_hands_out_fresh_numbers_and_resume_from_the_saved_value() -> None:
     counter = InnovationCounter()
     assert counter.value == FIRST_STAGE_INNOVATION
     assert [counter.next(), counter.next()] == [1, 2]
-    assert counter.value == 2 and int(counter) == 2
-    resumed = InnovationCounter.from_int(counter.to_int())
-    assert resumed == counter and resumed.next() == 3
+    assert counter.value == 2
+    resumed = InnovationCounter(counter.value)
+    assert resumed.value == counter.value and resumed.next() == 3
     with pytest.raises(ValueError):
         InnovationCounter(-1)
-
-
-def test_innovation_counter_after_seed_genomes_never_collides() -> None:
-    counter = InnovationCounter.after([genome(stage(0), stage(4)), genome(stage(2))])
-    assert counter.next() == 5
-    assert InnovationCounter.after([]).next() == FIRST_STAGE_INNOVATION + 1
 
 
 # -- structural operators ------------------------------------------------------------------
