@@ -19,7 +19,7 @@ from fof_inspect.cli_evolve import main as evolve
 from fof_inspect.genome import load_genome
 from fof_inspect.solvers import pipeline
 from fof_inspect.tasks.humaneval import humaneval
-from scripted_model import fenced, node_kind
+from support.scripted_model import fenced, node_kind
 
 pytestmark = pytest.mark.usefixtures("docker_sandbox")
 

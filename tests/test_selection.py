@@ -19,7 +19,7 @@ from fof_inspect.search.selection import (
     tournament,
 )
 from fof_inspect.search.speciation import Species, speciate
-from test_neat_operators import context, genome, stage, valid
+from support.genomes import context, genome, stage, valid
 
 
 def test_parsimony_costs_0_02_per_node() -> None:

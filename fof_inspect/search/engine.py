@@ -118,7 +118,7 @@ class Search:
             for gid, genome in state.population.items()
         }
         results = evaluate_genomes(tasks, self.run_dir / f"gen-{g:03d}", model=config.models[0], **self._eval_settings())
-        record, species = self._summarise(results, time.monotonic() - started)
+        record, species = self.summarise(results, time.monotonic() - started)
         state.history.append(record)
         state.champion_id = record.champion_id
         state.population[record.champion_id].model_copy(
@@ -127,7 +127,7 @@ class Search:
         print(record.line(), flush=True)
         with (self.run_dir / HISTORY_FILE).open("a") as f:
             f.write(record.model_dump_json() + "\n")
-        self._advance(results, species)
+        self.advance(results, species)
         state.save(self.run_dir)
         return record
 
@@ -167,7 +167,7 @@ class Search:
             "max_sandboxes": self.config.max_sandboxes,
         }
 
-    def _summarise(self, results: dict[str, GenomeEvaluation], seconds: float) -> tuple[GenerationRecord, list[Species]]:
+    def summarise(self, results: dict[str, GenomeEvaluation], seconds: float) -> tuple[GenerationRecord, list[Species]]:
         """The generation's record: best, mean, species, threshold, champion so far, cache savings."""
         state = self.state
         population = state.population
@@ -194,7 +194,7 @@ class Search:
         state.next_species_id = max([s.id for s in species] + [state.next_species_id - 1]) + 1
         return record, species
 
-    def _advance(self, results: dict[str, GenomeEvaluation], species: list[Species]) -> None:
+    def advance(self, results: dict[str, GenomeEvaluation], species: list[Species]) -> None:
         """Breed the next generation (unless this was the last) and adapt the species threshold."""
         state, config = self.state, self.config
         state.threshold = adapt_threshold(state.threshold, len(species))
