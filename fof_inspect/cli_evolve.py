@@ -27,13 +27,14 @@ def add_evolve_arguments(parser: argparse.ArgumentParser) -> None:
         default = field.default
         choices = typing.get_args(field.annotation) if typing.get_origin(field.annotation) is typing.Literal else None
         if name == "models":
-            parser.add_argument(flag, default=",".join(default), help=field.description)
-        elif choices:
-            parser.add_argument(flag, choices=list(choices), default=default, help=field.description)
+            default = ",".join(default)
+        described = field.description if default is None else f"{field.description} (default {default})"
+        if choices:
+            parser.add_argument(flag, choices=list(choices), default=default, help=described)
         elif default is None:
-            parser.add_argument(flag, help=field.description)
+            parser.add_argument(flag, help=described)
         else:
-            parser.add_argument(flag, type=type(default), default=default, help=field.description)
+            parser.add_argument(flag, type=type(default), default=default, help=described)
     parser.add_argument("--run-dir", help=RunConfig.model_fields["run_dir"].description)
     parser.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     parser.add_argument("--display", choices=DISPLAYS, default=DEFAULT_DISPLAY,

@@ -58,14 +58,14 @@ class Search:
         if (run_dir / STATE_FILE).exists():
             raise PrerequisiteError(f"{run_dir} already holds a run: resume it with `fof evolve --resume {run_dir}`.")
         rng = random.Random(config.seed)
-        search = cls(RunState.model_construct(config=config), run_dir, display)
-        problems = [str(sample.id) for sample in search.dataset]
+        dataset = benchmark_dataset(config.task, config.data_dir)
+        problems = [str(sample.id) for sample in dataset]
         pass_rates = pass_rates_from_log(config.baseline) if config.baseline else None
         columns = difficulty_columns(problems, pass_rates, rng, size=min(config.subset, len(problems)))
         innovation = InnovationCounter()
         ctx = MutationContext(models=config.models, innovation=innovation)
         population = {genome_id(0, i): random_genome(rng, ctx) for i in range(config.population)}
-        search.state = RunState(
+        state = RunState(
             config=config,
             population=population,
             columns=columns,
@@ -73,6 +73,8 @@ class Search:
             threshold=INITIAL_THRESHOLD,
             rng_state=[],
         )
+        search = cls(state, run_dir, display)
+        search._dataset = dataset
         search.state.keep_rng(rng)
         search.state.save(run_dir)
         (run_dir / CONFIG_FILE).write_text(config.model_dump_json(indent=1))
