@@ -7,8 +7,8 @@ import sys
 
 from inspect_ai._util.error import PrerequisiteError
 
-from fof_inspect.evolve import add_evolve_arguments
-from fof_inspect.evolve import run as run_evolve
+from fof_inspect.cli_evolve import add_evolve_arguments
+from fof_inspect.cli_evolve import run as run_evolve
 from fof_inspect.report import add_report_parser, run_report
 
 

@@ -40,7 +40,6 @@ class Container:
 
     id: str
     python: str
-    busy: threading.Lock = field(default_factory=threading.Lock, repr=False)
     server: Channel | None = field(default=None, repr=False)
     """The warm program server (the fast path of the grader's command), kept while the container idles."""
 

@@ -6,15 +6,44 @@ types of the first and final code, and the whole per-iteration trace (for the re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from inspect_ai.scorer import CORRECT, INCORRECT, Score, Scorer, Target, accuracy, scorer, stderr
+from inspect_ai.scorer import (
+    CORRECT,
+    INCORRECT,
+    Score,
+    Scorer,
+    Target,
+    accuracy,
+    scorer,
+    stderr,
+    value_to_float,
+)
 from inspect_ai.solver import TaskState
 
 from fof_inspect.grading.extract import extract_code
 from fof_inspect.scorers.error_counts import error_counts
 from fof_inspect.grading.execution import Execution, execute
 from fof_inspect.solvers.pipeline_state import PipelineState
+
+SCORER_NAME = "pass_at_1"
+"""The name this scorer's scores carry in a log (`fof_inspect/pass_at_1` when registered with the package)."""
+_to_float = value_to_float()
+
+
+def is_pass_at_1(name: str) -> bool:
+    return name.rsplit("/", 1)[-1] == SCORER_NAME
+
+
+def pass_at_1_score(scores: Mapping[str, Score] | None) -> Score | None:
+    """This scorer's score among a sample's scores, if it has one."""
+    return next((score for name, score in (scores or {}).items() if is_pass_at_1(name)), None)
+
+
+def passed(score: Score | None) -> bool:
+    """The one rule for "the sample passed": pass@1 said CORRECT (1.0 once reduced over epochs)."""
+    return score is not None and _to_float(score.value) == 1.0
 
 
 def final_code(state: TaskState) -> str | None:

@@ -33,12 +33,15 @@ def pipeline(
 ) -> Solver:
     """`genome`: a named pipeline or a genome YAML file (`-S genome=path.yaml`)."""
     spec = genome if isinstance(genome, Genome) else resolve_genome(genome)
+    name = str(genome) if not isinstance(genome, Genome) else spec.name or "pipeline"
     mode = check_mode(feedback)
     preflight(resolved_models(spec))
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         state.metadata["feedback_mode"] = mode
-        state.metadata["pipeline"] = spec.describe()
+        state.metadata["pipeline"] = spec.describe()  # for people; the reports read the two below
+        state.metadata["pipeline_name"] = name
+        state.metadata["genome"] = spec.model_dump(mode="json")
         async with span("generator"):
             state = await generator(spec.generator, mode, cache)(state, generate)
         final_stage = len(spec.stages) + 1

@@ -17,7 +17,6 @@ from inspect_ai.model import ModelOutput
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import SandboxEnvironmentSpec
 
-from conftest import sandbox_containers
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.sandbox import provider
 from fof_inspect.sandbox.engine import engine, exec_with_input
@@ -25,7 +24,7 @@ from fof_inspect.sandbox.provider import FofDockerSandbox
 from fof_inspect.grading.error_type import classify
 from fof_inspect.grading.command import GRADE_COMMAND
 from fof_inspect.scorers.pass_at_1 import pass_at_1
-from test_sandbox import in_sandbox
+from support.sandbox import in_sandbox, sandbox_containers
 
 pytestmark = pytest.mark.usefixtures("docker_sandbox")
 

@@ -1,4 +1,4 @@
-"""The pipelines as solvers of tasks that are not fof's (tests/foreign_tasks.py, written
+"""The pipelines as solvers of tasks that are not fof's (tests/support/foreign_tasks.py, written
 the way inspect_evals writes humaneval and mbpp): the task's own scorer is the
 executor's oracle and gives the final score; fof's tasks keep fof's grader."""
 
@@ -17,8 +17,8 @@ from inspect_ai.scorer import Score
 
 from fof_inspect.solvers import champion, pipeline, self_refine, solo
 from fof_inspect.solvers.oracle import failure_feedback, score_passed
-from foreign_tasks import foreign_humaneval, foreign_mbpp
-from scripted_model import Script, fenced, node_kind
+from support.foreign_tasks import foreign_humaneval, foreign_mbpp
+from support.scripted_model import Script, fenced, node_kind
 
 pytestmark = pytest.mark.usefixtures("docker_sandbox")
 
@@ -177,7 +177,7 @@ def test_the_cli_puts_a_named_pipeline_on_a_foreign_task(fake_ollama, tmp_path: 
     server = fake_ollama(model)
     env = {**os.environ, "OLLAMA_BASE_URL": server.base_url}
     done = subprocess.run(
-        [sys.executable, "-m", "inspect_ai", "eval", "foreign_tasks.py@foreign_humaneval", "--solver",
+        [sys.executable, "-m", "inspect_ai", "eval", "support/foreign_tasks.py@foreign_humaneval", "--solver",
          "fof_inspect/self_refine", "--model", "ollama/llama3.2:3b", "--display", "none", "--log-dir", str(tmp_path)],
         cwd=TESTS, env=env, capture_output=True, text=True, timeout=240,
     )

@@ -13,7 +13,7 @@ from inspect_ai.model import ModelOutput
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import SandboxEnvironmentSpec
 
-from conftest import sandbox_containers
+from support.sandbox import sandbox_containers
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.grading.error_type import classify, exception_class
 from fof_inspect.scorers.pass_at_1 import pass_at_1

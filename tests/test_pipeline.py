@@ -18,7 +18,7 @@ from fof_inspect.genome import Genome
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.scorers.pass_at_1 import pass_at_1
 from fof_inspect.solvers import champion, cross_model, pipeline, self_refine
-from scripted_model import Script, fenced, node_kind
+from support.scripted_model import Script, fenced, node_kind
 
 pytestmark = pytest.mark.usefixtures("docker_sandbox")
 

@@ -3,7 +3,7 @@ its mbpp: their own sample metadata, their own scorers (fenced code extracted fr
 `state.output.completion`, run with `python -c` through `sandbox().exec`), nothing of
 fof's. The pipelines must run on them with these scorers as their oracle.
 
-    inspect eval tests/foreign_tasks.py@foreign_humaneval --solver fof_inspect/self_refine
+    inspect eval tests/support/foreign_tasks.py@foreign_humaneval --solver fof_inspect/self_refine
 """
 
 from __future__ import annotations
