@@ -15,6 +15,7 @@ from fof_inspect.cli_names import expose_bare_names
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.sandbox.provider import FofDockerSandbox  # noqa: F401  (registers fof_docker)
 from fof_inspect.grading.execution import DEFAULT_TIMEOUT
+from fof_inspect.grading.extract import DEFAULT_MODE, check_mode
 from fof_inspect.scorers.pass_at_1 import pass_at_1
 
 logger = logging.getLogger(__name__)
@@ -32,11 +33,16 @@ def benchmark_task(
     solver: Solver | None = None,
     sandbox: str = "fof_docker",
     timeout: float = DEFAULT_TIMEOUT,
+    extraction: str = DEFAULT_MODE,
 ) -> Task:
-    """A benchmark task graded by pass@1 in a sandbox, solved by one generation by default."""
+    """A benchmark task graded by pass@1 in a sandbox, solved by one generation by default.
+
+    `extraction` (`sanitize` or `as_written`) is how code is taken from every answer
+    (fof_inspect/grading/extract.py); each sample's metadata carries it to every node."""
     expose_bare_names()
+    mode = check_mode(extraction)
     for sample in dataset:
-        sample.metadata = {**(sample.metadata or {}), "timeout": timeout}
+        sample.metadata = {**(sample.metadata or {}), "timeout": timeout, "extraction": mode}
     return Task(
         dataset=dataset,
         solver=solver or generate(),
