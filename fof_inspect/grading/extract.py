@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import codeop
+import keyword
 import re
 import textwrap
 import tokenize
@@ -38,7 +39,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, Field
 
 from fof_inspect.grading.program import defines_function, is_body_only, parse_quietly
-from fof_inspect.grading.sanitize import describe_line, names_used, sanitize
+from fof_inspect.grading.sanitize import describe_line, names_used, sanitize, without_main_guards
 
 __all__ = ["MODES", "Extraction", "Mode", "check_mode", "defines_function", "extract", "parse_quietly"]
 
@@ -60,6 +61,9 @@ BODY_STOPS: tuple[str, ...] = ("def", "class", "if", "print", "#")
 _CLAUSE = re.compile(r"^(elif\b.*|else|try|finally|except\b.*)\s*:")
 # Prose: not Python, and starts (after a markdown marker) with a letter.
 _PROSE = re.compile(r"^(?:[*_>\-+`|(\[•]+\s*|\d+[.)]\s*)?[^\W\d_]")
+_KEYWORD_START = re.compile(
+    r"^(?:%s)\b" % "|".join(sorted({*(w for w in keyword.kwlist if w.islower()), "print", "exec"}))
+)
 _RULE = re.compile(r"^\s*[-*_=~#]{3,}\s*$")
 # A block that does not compile is still an attempt at code (worth its SyntaxError) only
 # if some line is unmistakably Python.
@@ -207,14 +211,20 @@ def _segments(runs: list[list[str]]) -> list[str]:
 
 
 def _ends_segment(line: str, current: list[str]) -> bool:
-    if not line.strip() or line[0].isspace():
+    """A line of prose at top level, or indented after a blank line, outside any open
+    string or bracket."""
+    if not line.strip() or (line[0].isspace() and current[-1].strip()):
         return False
     return _is_prose(line) and not _inside_string_or_brackets("\n".join(current))
 
 
 def _is_prose(line: str) -> bool:
-    """Not Python, and words (after a markdown marker) or a markdown rule like `---`."""
-    return not _is_code_line(line) and (_PROSE.match(line.strip()) is not None or _RULE.match(line) is not None)
+    """Not Python, and words (after a markdown marker) or a markdown rule like `---`;
+    a line starting with a Python keyword (`def add(a, b)`, `print "x"`) is broken code."""
+    stripped = line.strip()
+    if _is_code_line(line) or _KEYWORD_START.match(stripped):
+        return False
+    return _PROSE.match(stripped) is not None or _RULE.match(stripped) is not None
 
 
 def _is_code_line(line: str) -> bool:
@@ -351,6 +361,10 @@ def _finish(
     stopped = [block.stopped] if block.stopped else []
     extraction.dropped = stopped
     if mode == "as_written":
+        if block.compiles and not block.body:
+            unguarded = without_main_guards(block.code)
+            extraction.code, extraction.dropped = unguarded.code, unguarded.dropped + stopped
+            extraction.written = block.code if unguarded.code != block.code else None
         return extraction
     code, stub = block.code, None
     if not block.compiles:

