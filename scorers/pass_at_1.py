@@ -14,6 +14,7 @@ from typing import Any
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Scorer, Target, accuracy, scorer, stderr
 from inspect_ai.solver import TaskState
 
+from fof_inspect.grading.error_type import NO_CODE
 from fof_inspect.grading.execution import Execution, execute
 from fof_inspect.grading.extract import Extraction, extract
 from fof_inspect.grading.program import candidate_module
@@ -38,6 +39,14 @@ def graded_metadata(code: str | None, extraction: Extraction | None, metadata: d
     }
 
 
+def explanation(execution: Execution, extraction: Extraction | None) -> str:
+    """The traceback, or for code that sanitizing emptied, what was dropped."""
+    if execution.error_type == NO_CODE and extraction and extraction.code == "" and extraction.dropped:
+        dropped = "; ".join(extraction.dropped)
+        return f"NoCode: the answer has only top-level code (tests, prints), which is not graded: {dropped}"
+    return execution.feedback or "passed"
+
+
 def pipeline_metadata(pipeline: PipelineState, final: Execution) -> dict[str, Any]:
     if not pipeline.trace:
         return {}
@@ -59,7 +68,7 @@ def pass_at_1() -> Scorer:
         return Score(
             value=CORRECT if execution.passed else INCORRECT,
             answer=code,
-            explanation=execution.feedback or "passed",
+            explanation=explanation(execution, extraction),
             metadata={
                 "error_type": execution.error_type,
                 "code_hash": execution.code_hash,

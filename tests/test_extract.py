@@ -245,15 +245,6 @@ def test_a_column_zero_body_is_never_reindented() -> None:
         compile(build_program("return x + 1", metadata, "assert f(1) == 2", "S"), "p", "exec")
 
 
-def test_program_keeps_the_prompts_imports_and_helpers() -> None:
-    prompt = 'import math\n\ndef helper(x):\n    return x * 2\n\ndef f(x):\n    """Double the square root."""\n'
-    metadata = {"prefix": prompt, "entry_point": "f"}
-    full = build_program("def f(x):\n    return helper(math.sqrt(x))", metadata, "assert f(4) == 4", "S")
-    assert full.startswith(prompt) and "assert f(4) == 4" in full and full.rstrip().endswith('b"\\nS\\n")')
-    body = build_program("    return helper(math.sqrt(x))", metadata, "assert f(4) == 4", "S")
-    assert body.startswith(prompt + "    return helper(math.sqrt(x))\n")
-
-
 # --------------------------------------------------------------- sanitize
 
 

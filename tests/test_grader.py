@@ -41,12 +41,22 @@ def fenced(code: str) -> str:
 
 
 def grade(cases: dict[str, str], log_dir: Path, epochs: int = 1) -> dict[str, dict]:
-    """Grade each scripted answer (tests: `assert f() == 1`); return score per case."""
+    """Grade each scripted answer (tests: `assert f() == 1`); return score per case.
+
+    As written (`extraction: as_written`): the abuse here is top-level code, which the
+    default sanitize extraction would drop before it ever reached the sandbox."""
     samples = [
         Sample(
             id=name,
             input="write f",
-            metadata={"answer": answer, "prefix": "", "tests": TESTS, "entry_point": "f", "timeout": TIMEOUT},
+            metadata={
+                "answer": answer,
+                "prefix": "",
+                "tests": TESTS,
+                "entry_point": "f",
+                "timeout": TIMEOUT,
+                "extraction": "as_written",
+            },
         )
         for name, answer in cases.items()
     ]
@@ -157,7 +167,7 @@ def test_program_keeps_the_prompts_imports_and_helpers() -> None:
     body = build_program("    return helper(math.sqrt(x))", metadata, "assert f(4) == 4", "S")
     assert prompt.rstrip() + "\n    return helper(math.sqrt(x))" in body
     unindented = build_program("return helper(math.sqrt(x))", metadata, "", "S")
-    assert '"""Double the square root."""\n    return helper' in unindented
+    assert '"""Double the square root."""\n\nreturn helper' in unindented  # never re-indented
 
 
 def test_classify_reads_the_last_exception_of_a_traceback() -> None:
