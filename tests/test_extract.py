@@ -407,6 +407,16 @@ def test_long_runaway_completion_is_fast() -> None:
     assert result == ADD
 
 
+@pytest.mark.parametrize("opened", ['    """Add.', "    return (a +"])
+def test_a_runaway_after_an_open_string_or_bracket_is_fast_and_not_repaired(opened: str) -> None:
+    prose = "\n".join(f"Line {i} of prose (really), it's long." for i in range(3000))
+    answer = f"def add(a, b):\n{opened}\n{prose}"
+    started = time.perf_counter()
+    extraction = run(answer)
+    assert time.perf_counter() - started < 5
+    assert extraction.code and extraction.code.startswith(f"def add(a, b):\n{opened}\nLine 0")
+
+
 def test_extracted_code_parses_for_typical_completions() -> None:
     for completion in [fence(ADD), f"Answer:\n{ADD}\nEnd.", f"<think>x</think>```py\n{ADD}\n```"]:
         ast.parse(code(completion) or "")

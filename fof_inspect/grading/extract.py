@@ -61,6 +61,9 @@ BODY_STOPS: tuple[str, ...] = ("def", "class", "if", "print", "#")
 _CLAUSE = re.compile(r"^(elif\b.*|else|try|finally|except\b.*)\s*:")
 # Prose: not Python, and starts (after a markdown marker) with a letter.
 _PROSE = re.compile(r"^(?:[*_>\-+`|(\[•]+\s*|\d+[.)]\s*)?[^\W\d_]")
+# A string or bracket left open keeps at most this many prose lines in a row that could
+# close it in the segment (each needs a re-tokenize): a runaway answer stays fast.
+_OPEN_CHECKS = 20
 _KEYWORD_START = re.compile(
     r"^(?:%s)\b" % "|".join(sorted({*(w for w in keyword.kwlist if w.islower()), "print", "exec"}))
 )
@@ -121,16 +124,13 @@ def extract(completion: str | None, metadata: dict[str, Any], mode: str | None =
     prefix: str = metadata.get("prefix") or ""
     text = _strip_reasoning((completion or "").replace("\r\n", "\n").replace("\r", "\n"))
     fenced_texts, outside = _split_fences(text)
-    for rule, texts in (("fenced", fenced_texts), ("unfenced", _segments(outside))):
-        blocks = [_block(code, entry_point, prefix) for code in texts]
-        index, reason = _choose(blocks, answers_only=True)
-        if index is not None:
-            return _finish(blocks[index], rule, len(blocks), index, reason, metadata, mode)
-    for rule, texts in (("fenced", fenced_texts), ("unfenced", _segments(outside))):
-        blocks = [_block(code, entry_point, prefix) for code in texts]
-        index, reason = _choose(blocks, answers_only=False)
-        if index is not None:
-            return _finish(blocks[index], rule, len(blocks), index, reason, metadata, mode)
+    fenced = [_block(code, entry_point, prefix) for code in fenced_texts]
+    unfenced = [_block(code, entry_point, prefix) for code in _segments(outside)]
+    for answers_only in (True, False):
+        for rule, blocks in (("fenced", fenced), ("unfenced", unfenced)):
+            index, reason = _choose(blocks, answers_only=answers_only)
+            if index is not None:
+                return _finish(blocks[index], rule, len(blocks), index, reason, metadata, mode)
     return Extraction(mode=mode, reason="no Python code in the answer")
 
 
@@ -195,14 +195,21 @@ def _segments(runs: list[list[str]]) -> list[str]:
     segments: list[str] = []
     for lines in runs:
         current: list[str] = []
+        closer: str | None = None  # what could close a string or bracket left open
+        checks = 0  # prose lines in a row checked for an open string or bracket
         for line in lines:
             if current:
-                if _ends_segment(line, current):
-                    segments.append(_tidy("\n".join(current)))
-                    current = []
-                else:
+                if closer is not None and not any(c in line for c in closer):
+                    current.append(line)  # still inside: this line cannot close it
+                    continue
+                boundary = _is_boundary(line, current)
+                checks = checks + 1 if boundary else 0
+                closer = _open_closer("\n".join(current)) if boundary and checks <= _OPEN_CHECKS else None
+                if closer is not None or not boundary:
                     current.append(line)
                     continue
+                segments.append(_tidy("\n".join(current)))
+                current = []
             if line.strip() and not _is_prose(line) and not _CLAUSE.match(line.strip()):
                 current = [line]
         if current:
@@ -210,12 +217,12 @@ def _segments(runs: list[list[str]]) -> list[str]:
     return [segment for segment in segments if segment]
 
 
-def _ends_segment(line: str, current: list[str]) -> bool:
-    """A line of prose at top level, or indented after a blank line, outside any open
-    string or bracket."""
+def _is_boundary(line: str, current: list[str]) -> bool:
+    """A line of prose at top level, or indented after a blank line (it ends the segment
+    unless a string or bracket is open)."""
     if not line.strip() or (line[0].isspace() and current[-1].strip()):
         return False
-    return _is_prose(line) and not _inside_string_or_brackets("\n".join(current))
+    return _is_prose(line)
 
 
 def _is_prose(line: str) -> bool:
@@ -254,16 +261,20 @@ def _looks_like_prose(stripped: str) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, (ast.Name, ast.Constant))
 
 
-def _inside_string_or_brackets(code: str) -> bool:
-    """The lines so far leave a triple-quoted string or a bracket open."""
+def _open_closer(code: str) -> str | None:
+    """If the lines so far leave a triple-quoted string or a bracket open, the characters
+    a later line needs to close it; else None."""
     try:
         for _ in tokenize.generate_tokens(StringIO(code + "\n").readline):
             pass
     except tokenize.TokenError as error:
-        return "multi-line" in str(error)
+        message = str(error.args[0])
+        if "string" in message:
+            return "'\""
+        return ")]}" if "statement" in message else None
     except (SyntaxError, ValueError):
-        return False
-    return False
+        return None
+    return None
 
 
 def _tidy(code: str) -> str:
