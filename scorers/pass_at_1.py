@@ -17,7 +17,7 @@ from inspect_ai.solver import TaskState
 from fof_inspect.grading.error_type import NO_CODE
 from fof_inspect.grading.execution import Execution, execute
 from fof_inspect.grading.extract import Extraction, extract
-from fof_inspect.grading.program import candidate_module
+from fof_inspect.grading.program import build_candidate
 from fof_inspect.scorers.error_counts import error_counts
 from fof_inspect.solvers.pipeline_state import PipelineState
 
@@ -35,7 +35,7 @@ def graded_metadata(code: str | None, extraction: Extraction | None, metadata: d
     """What was graded, for a user reading the score in Inspect View."""
     return {
         "extraction": extraction.model_dump(exclude={"code"}) if extraction else None,
-        "graded_code": candidate_module(code, metadata) if code else None,
+        "graded_code": build_candidate(code, metadata) if code else None,
     }
 
 

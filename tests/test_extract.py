@@ -13,7 +13,7 @@ import pytest
 
 from extraction_corpus import MODES, case_metadata, corpus, corpus_params
 from fof_inspect.grading.extract import BODY_STOPS, Extraction, check_mode, defines_function, extract
-from fof_inspect.grading.program import build_program, candidate_module
+from fof_inspect.grading.program import build_candidate
 
 ADD = "def add(a, b):\n    return a + b"
 SIGNATURE = 'def f(x):\n    """Return x plus one."""\n'
@@ -207,7 +207,7 @@ def test_code_only_completion() -> None:
 def test_a_body_continues_the_prompts_signature() -> None:
     extraction = run("    return x + 1\n", "f", prefix=SIGNATURE)
     assert extraction.body and extraction.code == "    return x + 1"
-    assert candidate_module(extraction.code, {"prefix": SIGNATURE, "entry_point": "f"}) == SIGNATURE + "    return x + 1"
+    assert build_candidate(extraction.code, {"prefix": SIGNATURE, "entry_point": "f"}) == SIGNATURE + "    return x + 1"
 
 
 @pytest.mark.parametrize("stop", BODY_STOPS)
@@ -240,9 +240,9 @@ def test_sanitize_drops_top_level_code_after_a_body_but_keeps_a_constant_it_read
 def test_a_column_zero_body_is_never_reindented() -> None:
     metadata = {"prefix": SIGNATURE, "entry_point": "f"}
     assert code("return x + 1", "f", prefix=SIGNATURE) == "return x + 1"
-    assert candidate_module("return x + 1", metadata) == SIGNATURE + "\nreturn x + 1"
+    assert build_candidate("return x + 1", metadata) == SIGNATURE + "\nreturn x + 1"
     with pytest.raises(SyntaxError, match="'return' outside function"):
-        compile(build_program("return x + 1", metadata, "assert f(1) == 2", "S"), "p", "exec")
+        compile(build_candidate("return x + 1", metadata), "solution.py", "exec")
 
 
 # --------------------------------------------------------------- sanitize

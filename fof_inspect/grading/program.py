@@ -22,11 +22,11 @@ SENTINEL_LINE = '__import__("os").write(1, b"\\n{sentinel}\\n")\n'
 def build_program(code: str, metadata: dict[str, Any], tests: str, sentinel: str) -> str:
     """Assemble the graded program for one candidate `code`."""
     return "\n\n".join(
-        [candidate_module(code, metadata).rstrip("\n"), tests.rstrip("\n"), SENTINEL_LINE.format(sentinel=sentinel)]
+        [build_candidate(code, metadata).rstrip("\n"), tests.rstrip("\n"), SENTINEL_LINE.format(sentinel=sentinel)]
     )
 
 
-def candidate_module(code: str, metadata: dict[str, Any]) -> str:
+def build_candidate(code: str, metadata: dict[str, Any]) -> str:
     """The candidate part of the graded program: the benchmark's prefix, then `code`
     (a body answer directly under the prompt's last line, the signature's docstring)."""
     prefix = metadata.get("prefix") or ""
