@@ -41,7 +41,17 @@ from pydantic import BaseModel, Field
 from fof_inspect.grading.program import defines_function, is_body_only, parse_quietly
 from fof_inspect.grading.sanitize import describe_line, names_used, sanitize, without_main_guards
 
-__all__ = ["MODES", "Extraction", "Mode", "check_mode", "defines_function", "extract", "parse_quietly"]
+__all__ = [
+    "BODY_STOPS",
+    "DEFAULT_MODE",
+    "MODES",
+    "Extraction",
+    "Mode",
+    "check_mode",
+    "defines_function",
+    "extract",
+    "parse_quietly",
+]
 
 Mode = Literal["sanitize", "as_written"]
 MODES: tuple[str, ...] = get_args(Mode)
