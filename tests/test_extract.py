@@ -6,12 +6,12 @@ same corpus in the real sandbox are tests/test_extract_corpus.py."""
 from __future__ import annotations
 
 import ast
-import time
 from typing import Any
 
 import pytest
 
 from extraction_corpus import MODES, case_metadata, corpus, corpus_params
+import fof_inspect.grading.extract as extract_module
 from fof_inspect.grading.extract import BODY_STOPS, Extraction, check_mode, defines_function, extract
 from fof_inspect.grading.program import build_candidate
 
@@ -399,22 +399,24 @@ def test_no_code_gives_none(completion: str) -> None:
     assert extraction.code is None and extraction.rule == "none"
 
 
-def test_long_runaway_completion_is_fast() -> None:
+def test_code_between_long_runs_of_indented_prose() -> None:
     prose = "\n".join(f"    Step {i}: think (carefully) about it, don't rush." for i in range(1500))
-    started = time.perf_counter()
-    result = code(prose + "\n\n" + ADD + "\n\n" + prose)
-    assert time.perf_counter() - started < 5
-    assert result == ADD
+    assert code(prose + "\n\n" + ADD + "\n\n" + prose) == ADD
 
 
 @pytest.mark.parametrize("opened", ['    """Add.', "    return (a +"])
-def test_a_runaway_after_an_open_string_or_bracket_is_fast_and_not_repaired(opened: str) -> None:
+def test_a_runaway_after_an_open_string_or_bracket_is_not_repaired_and_stays_linear(
+    opened: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each prose line that could close the open string or bracket re-tokenizes the
+    segment; at most `_OPEN_CHECKS` in a row do, so 3,000 such lines cost ~20 passes."""
+    calls = []
+    real = extract_module._open_closer
+    monkeypatch.setattr(extract_module, "_open_closer", lambda text: calls.append(1) or real(text))
     prose = "\n".join(f"Line {i} of prose (really), it's long." for i in range(3000))
-    answer = f"def add(a, b):\n{opened}\n{prose}"
-    started = time.perf_counter()
-    extraction = run(answer)
-    assert time.perf_counter() - started < 5
+    extraction = run(f"def add(a, b):\n{opened}\n{prose}")
     assert extraction.code and extraction.code.startswith(f"def add(a, b):\n{opened}\nLine 0")
+    assert len(calls) <= extract_module._OPEN_CHECKS + 1
 
 
 def test_extracted_code_parses_for_typical_completions() -> None:
@@ -445,3 +447,15 @@ def test_defines_function() -> None:
     assert not defines_function("def outer():\n    def add():\n        pass", "add")
     assert not defines_function("add = lambda a, b: a + b", "add")
     assert not defines_function("", "add")
+
+
+def test_tasks_take_the_extraction_mode_and_pass_it_to_every_sample(data_dir: str) -> None:
+    from fof_inspect.tasks.humaneval import humaneval
+    from fof_inspect.tasks.mbpp import mbpp
+
+    assert {s.metadata["extraction"] for s in humaneval().dataset} == {"sanitize"}  # type: ignore[index]
+    assert {s.metadata["extraction"] for s in mbpp(data_dir=data_dir, extraction="as_written").dataset} == {  # type: ignore[index]
+        "as_written"
+    }
+    with pytest.raises(ValueError, match="use one of: sanitize, as_written"):
+        humaneval(extraction="asis")

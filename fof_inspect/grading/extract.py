@@ -38,7 +38,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
-from fof_inspect.grading.program import defines_function, is_body_only, parse_quietly
+from fof_inspect.grading.program import build_candidate, defines_function, is_body_only, parse_quietly
 from fof_inspect.grading.sanitize import describe_line, names_used, sanitize, without_main_guards
 
 __all__ = [
@@ -305,7 +305,7 @@ def _block(code: str, entry_point: str | None, prefix: str) -> _Block:
     if body:
         code, stopped = _cut_at_stops(code)
     answer = body or (bool(entry_point) and _defines(code, entry_point or ""))
-    compiles = _compiles(prefix + code if body else code)
+    compiles = _compiles(build_candidate(code, {"prefix": prefix, "entry_point": entry_point}) if body else code)
     return _Block(code=code, answer=answer, body=body, compiles=compiles, stopped=stopped)
 
 
@@ -392,12 +392,10 @@ def _finish(
         code, stub = _without_trailing_stub(block, metadata.get("entry_point"))
         if stub is None:
             return extraction  # never repaired: the SyntaxError is the verdict
-    entry_point = metadata.get("entry_point")
-    prompt = (metadata.get("prefix") or "") if block.body else ""
-    if prompt and not prompt.endswith("\n"):
-        prompt += "\n"
+    source = build_candidate(code, metadata) if block.body else code  # a body under its prompt
     roots = names_used(metadata.get("tests") or "")
-    kept = sanitize(prompt + code, roots, entry_point, prompt_lines=prompt.count("\n"))
+    prompt_lines = source.count("\n") - code.count("\n")
+    kept = sanitize(source, roots, metadata.get("entry_point"), prompt_lines=prompt_lines)
     if stub is not None and (stub[0] in roots or stub[0] in names_used(kept.code)):
         return extraction  # what is kept needs the unfinished name: the SyntaxError stands
     extraction.code = kept.code
