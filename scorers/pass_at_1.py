@@ -1,7 +1,10 @@
 """pass@1 of the final code, with the failure's error type in the score metadata.
 
-For a pipeline, the metadata also says how many refinement iterations ran, the error
-types of the first and final code, and the whole per-iteration trace (for the reports).
+The metadata also shows what was graded: `extraction` (mode, the rule that picked the
+code, what was dropped and why) and `graded_code` (the candidate part of the graded
+program: the benchmark's prefix and the code; the tests follow it). For a pipeline it
+also says how many refinement iterations ran, the error types of the first and final
+code, and the whole per-iteration trace (for the reports).
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from inspect_ai.scorer import (
 )
 from inspect_ai.solver import TaskState
 
-from fof_inspect.grading.extract import extract_code
-from fof_inspect.scorers.error_counts import error_counts
+from fof_inspect.grading.error_type import NO_CODE
 from fof_inspect.grading.execution import Execution, execute
+from fof_inspect.grading.extract import Extraction, extract
+from fof_inspect.grading.program import build_candidate
+from fof_inspect.scorers.error_counts import error_counts
 from fof_inspect.solvers.pipeline_state import PipelineState
 
 SCORER_NAME = "pass_at_1"
@@ -46,12 +51,29 @@ def passed(score: Score | None) -> bool:
     return score is not None and _to_float(score.value) == 1.0
 
 
-def final_code(state: TaskState) -> str | None:
-    """A pipeline's final code, else the code in the last completion."""
+def final_code(state: TaskState) -> tuple[str | None, Extraction | None]:
+    """A pipeline's final code (and how it was extracted), else the last completion's."""
     pipeline = state.store_as(PipelineState)
     if pipeline.trace or pipeline.code is not None:
-        return pipeline.code
-    return extract_code(state.output.completion, state.metadata.get("entry_point"))
+        return pipeline.code, pipeline.extraction
+    extraction = extract(state.output.completion, state.metadata)
+    return extraction.code, extraction
+
+
+def graded_metadata(code: str | None, extraction: Extraction | None, metadata: dict[str, Any]) -> dict[str, Any]:
+    """What was graded, for a user reading the score in Inspect View."""
+    return {
+        "extraction": extraction.model_dump(exclude={"code"}) if extraction else None,
+        "graded_code": build_candidate(code, metadata) if code else None,
+    }
+
+
+def explanation(execution: Execution, extraction: Extraction | None) -> str:
+    """The traceback, or for code that sanitizing emptied, what was dropped."""
+    if execution.error_type == NO_CODE and extraction and extraction.code == "" and extraction.dropped:
+        dropped = "; ".join(extraction.dropped)
+        return f"NoCode: the answer has only top-level code (tests, prints), which is not graded: {dropped}"
+    return execution.feedback or "passed"
 
 
 def pipeline_metadata(pipeline: PipelineState, final: Execution) -> dict[str, Any]:
@@ -70,15 +92,16 @@ def pass_at_1() -> Scorer:
     """Runs the final code with all hidden tests in the sample's sandbox."""
 
     async def score(state: TaskState, target: Target) -> Score:
-        code = final_code(state)
+        code, extraction = final_code(state)
         execution = await execute(code, state.metadata)
         return Score(
             value=CORRECT if execution.passed else INCORRECT,
             answer=code,
-            explanation=execution.feedback or "passed",
+            explanation=explanation(execution, extraction),
             metadata={
                 "error_type": execution.error_type,
                 "code_hash": execution.code_hash,
+                **graded_metadata(code, extraction, state.metadata),
                 **pipeline_metadata(state.store_as(PipelineState), execution),
             },
         )

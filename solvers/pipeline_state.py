@@ -7,6 +7,7 @@ from inspect_ai.util import StoreModel
 from pydantic import BaseModel, Field
 
 from fof_inspect.grading.execution import Execution
+from fof_inspect.grading.extract import Extraction
 
 
 class IterationRecord(BaseModel):
@@ -30,6 +31,8 @@ class PipelineState(StoreModel):
     """The working state of a pipeline for one sample."""
 
     code: str | None = None
+    extraction: Extraction | None = None
+    """How `code` was taken from its node's answer (mode, rule, what was dropped)."""
     produced_by: str = "generator"
     execution: Execution | None = None
     """The latest execution whose feedback the analyzer and refiner see."""

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from inspect_ai import Task, eval
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ModelOutput
-from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import SandboxEnvironmentSpec
 
 from support.sandbox import sandbox_containers
+from support.solvers import answer_from_metadata
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.grading.error_type import classify, exception_class
 from fof_inspect.scorers.pass_at_1 import pass_at_1
@@ -25,28 +24,27 @@ TIMEOUT = 3
 TESTS = "assert f() == 1"
 
 
-@solver
-def answer_from_metadata() -> Solver:
-    """Answers with the sample's scripted text, as a model would."""
-
-    async def solve(state: TaskState, generate: Generate) -> TaskState:
-        state.output = ModelOutput.from_content(model="script", content=state.metadata["answer"])
-        return state
-
-    return solve
-
-
 def fenced(code: str) -> str:
     return f"Here is my solution:\n```python\n{code}\n```\nIt works."
 
 
 def grade(cases: dict[str, str], log_dir: Path, epochs: int = 1) -> dict[str, dict]:
-    """Grade each scripted answer (tests: `assert f() == 1`); return score per case."""
+    """Grade each scripted answer (tests: `assert f() == 1`); return score per case.
+
+    As written (`extraction: as_written`): the abuse here is top-level code, which the
+    default sanitize extraction would drop before it ever reached the sandbox."""
     samples = [
         Sample(
             id=name,
             input="write f",
-            metadata={"answer": answer, "prefix": "", "tests": TESTS, "entry_point": "f", "timeout": TIMEOUT},
+            metadata={
+                "answer": answer,
+                "prefix": "",
+                "tests": TESTS,
+                "entry_point": "f",
+                "timeout": TIMEOUT,
+                "extraction": "as_written",
+            },
         )
         for name, answer in cases.items()
     ]
@@ -157,7 +155,7 @@ def test_program_keeps_the_prompts_imports_and_helpers() -> None:
     body = build_program("    return helper(math.sqrt(x))", metadata, "assert f(4) == 4", "S")
     assert prompt.rstrip() + "\n    return helper(math.sqrt(x))" in body
     unindented = build_program("return helper(math.sqrt(x))", metadata, "", "S")
-    assert '"""Double the square root."""\n    return helper' in unindented
+    assert '"""Double the square root."""\n\nreturn helper' in unindented  # never re-indented
 
 
 def test_classify_reads_the_last_exception_of_a_traceback() -> None:
