@@ -1,8 +1,10 @@
 """The Python source the host hands to ``python3 -I -c`` in a container.
 
-The in-container programs (supervisor.py, server.py) share jail.py but the image
-holds no code of ours, so each is sent with jail.py's source in front, registered as
-the module `fof_jail` for their ``from fof_jail import ...``.
+The in-container programs (incontainer/supervisor.py, incontainer/server.py) share
+incontainer/jail.py, but the image holds no code of ours, so each is sent with jail.py's
+source in front, registered as the module `fof_jail` for their ``from fof_jail import ...``.
+They are package data, not modules of this package: they need a container (root, the
+sandbox uids) and start only as ``__main__``, so importing fof_inspect.sandbox never runs them.
 """
 
 from __future__ import annotations
@@ -10,14 +12,14 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-HERE = Path(__file__).parent
+IN_CONTAINER = Path(__file__).parent / "incontainer"
 SHARED_MODULE = "fof_jail"
 
 
 @cache
 def script(entry: str) -> str:
-    """`entry` (a file beside this one) preceded by jail.py as the module `fof_jail`."""
-    jail = (HERE / "jail.py").read_text()
+    """`entry` (a file in incontainer/) preceded by jail.py as the module `fof_jail`."""
+    jail = (IN_CONTAINER / "jail.py").read_text()
     loader = (
         "import sys\n"
         f"_jail = type(sys)({SHARED_MODULE!r})\n"
@@ -25,4 +27,4 @@ def script(entry: str) -> str:
         f"sys.modules[{SHARED_MODULE!r}] = _jail\n"
         "del _jail\n"
     )
-    return loader + (HERE / entry).read_text()
+    return loader + (IN_CONTAINER / entry).read_text()

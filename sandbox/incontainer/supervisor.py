@@ -63,4 +63,5 @@ def main() -> None:
     sys.stdout.write(json.dumps(result))
 
 
-main()
+if __name__ == "__main__":
+    main()

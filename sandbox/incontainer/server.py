@@ -317,4 +317,5 @@ def main() -> None:
     killer.finish()
 
 
-main()
+if __name__ == "__main__":
+    main()
