@@ -2,25 +2,29 @@
 
 Sent to the container as source (see payload.py) and run as root, so standard
 library only, importing nothing from fof_inspect. Root is needed only to drop to the
-sandbox user and to keep a killer process the untrusted code cannot signal.
+sandbox users and to keep a killer process the untrusted code cannot signal.
 
 What every sandboxed run gets from here:
 - a killer, forked as root before the untrusted code starts (so a fork bomb that
-  exhausts the pids limit cannot stop the clean-up, and the code cannot signal it),
-  that becomes the sandbox user and SIGKILLs all of that user's processes with
-  ``kill(-1)`` (atomic against forks: background children, daemons and fork bombs
-  die too), then removes whatever could carry state to the next run: the user's
-  files in /tmp, /dev/shm and /dev/mqueue and its SysV IPC objects;
+  exhausts the pids limit cannot stop the clean-up), that kills every process of the
+  sandbox users with ``kill(-1)`` (atomic against forks: background children, daemons,
+  other sessions and fork bombs die too) under a real and saved uid no sandbox process
+  has (KILLER_UID, root), so no survivor can signal it back; then it wipes whatever could
+  carry state to the next run (everything in /tmp, /dev/shm and /dev/mqueue, without
+  recursion, and every SysV IPC object in the container, whoever owns it) and *verifies*:
+  no process of the sandbox users left, the scratch areas empty, no IPC object left.
+  Its answer is that verification; anything it could not confirm (an error included)
+  is a failure, and the caller must then not run another program in this container;
 - `supervise`: a wall-clock deadline, output read through pipes only the sandbox
-  user's processes hold (so they reach EOF once those are dead), of which only a head
+  users' processes hold (so they reach EOF once those are dead), of which only a head
   and a tail are kept, and the killer fired as soon as the program ends or times out.
 """
 
 import os
 import resource
 import select
-import shutil
 import signal
+import stat
 import time
 
 SCRATCH = "/tmp/run"
@@ -30,7 +34,15 @@ SYSV_IPC = ("shm", "sem", "msg")
 IPC_RMID = 0
 OOM_FILES = ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events")
 DRAIN_SECONDS = 2.0
+KILL_SECONDS = 3.0
+"""How long the killer may take to see every sandbox process gone before it reports failure."""
+WIPE_SECONDS = 5.0
+"""How long the wipe may take (a tree of millions of files) before it reports failure."""
 MAX_FD = 1 << 20
+PROGRAM_NICE = 10
+"""Programs yield the container's CPU to its server and killer (a fork bomb of 128
+processes then cannot starve the deadline or the clean-up); idle, those cost nothing."""
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 BASE_ENV = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "HOME": SCRATCH,
@@ -54,75 +66,180 @@ def oom_kills() -> int:
     return 0
 
 
-def live_processes(uid: int) -> bool:
-    """Whether any process whose real uid is `uid`, other than the caller, is alive.
+def live_processes(uids) -> list:
+    """Pids of live (not zombie) processes, other than the caller, any of whose real,
+    effective, saved or filesystem uids is in `uids`.
 
     Reads /proc/<pid>/status rather than the owner of /proc/<pid>, which is root for a
-    process that made itself non-dumpable."""
-    me = os.getpid()
+    process that made itself non-dumpable. A process that vanishes while being read is
+    skipped; an unreadable /proc raises (the caller then cannot verify anything)."""
+    me, found = os.getpid(), []
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == me:
             continue
         try:
             with open("/proc/%s/status" % entry) as f:
                 fields = dict(line.split(":", 1) for line in f if ":" in line)
-            real_uid = int(fields["Uid"].split()[0])
+            ids = {int(u) for u in fields["Uid"].split()}
             state = fields["State"].split()[0]
         except (OSError, KeyError, IndexError, ValueError):
             continue
-        if real_uid == uid and state not in ("Z", "X"):
-            return True
-    return False
+        if ids & set(uids) and state not in ("Z", "X"):
+            found.append(int(entry))
+    return found
 
 
-def wipe_owned(uid: int) -> None:
-    """Remove everything the sandbox user left in the writable scratch areas."""
+def kill_users(uids, killer_uid: int, deadline: float) -> bool:
+    """SIGKILL every process of `uids`; True once none is left alive.
+
+    For each uid, ``kill(-1)`` with that uid as the effective uid and KILLER_UID as the
+    real one (root as the saved one, to come back): it reaches exactly the processes of
+    that uid, atomically (a process with SIGKILL pending cannot fork), while none of
+    them can signal the killer (their uid is neither its real nor its saved uid), so a
+    survivor looping ``kill(-1, SIGKILL)`` cannot race it."""
+    for uid in uids:
+        os.setresuid(killer_uid, uid, 0)
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    break
+                if not live_processes([uid]):
+                    break  # only zombies left, for their parents (or init) to reap
+                time.sleep(0.0005)
+        finally:
+            os.setresuid(0, 0, 0)
+    while live_processes(uids):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+def remove_entry(parent_fd: int, name: str, deadline: float) -> None:
+    """Remove `name` in the directory `parent_fd`, a whole tree if it is one, as the
+    current effective uid, without recursion (a 100,000-deep tree is fine) and through
+    directories the owner made unreadable (mode 000). Raises on anything it cannot
+    remove; only safe once no sandbox process is alive (nothing races it)."""
+    if not stat.S_ISDIR(os.stat(name, dir_fd=parent_fd, follow_symlinks=False).st_mode):
+        os.unlink(name, dir_fd=parent_fd)
+        return
+    os.chmod(name, 0o700, dir_fd=parent_fd)
+    fd, depth = os.open(name, DIR_FLAGS, dir_fd=parent_fd), 0
+    try:
+        while True:
+            if time.monotonic() >= deadline:
+                raise TimeoutError("the wipe took too long")
+            below = None
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    if not entry.is_dir(follow_symlinks=False):
+                        os.unlink(entry.name, dir_fd=fd)
+                        continue
+                    try:
+                        os.rmdir(entry.name, dir_fd=fd)  # an empty directory, whatever its mode
+                    except OSError:
+                        below = entry.name
+                        break
+            if below is not None:  # go down into the first non-empty directory
+                os.chmod(below, 0o700, dir_fd=fd)
+                step = os.open(below, DIR_FLAGS, dir_fd=fd)
+                depth += 1
+            elif depth:  # this one is empty now: back up (the parent's next scan removes it)
+                step = os.open("..", DIR_FLAGS, dir_fd=fd)
+                depth -= 1
+            else:
+                break
+            os.close(fd)
+            fd = step
+    finally:
+        os.close(fd)
+    os.rmdir(name, dir_fd=parent_fd)
+
+
+def wipe_scratch(uids, deadline: float) -> None:
+    """Remove everything in the scratch areas, each entry as its owner (only the owner
+    can open up a mode-000 directory: the container's root has no CAP_DAC_OVERRIDE)."""
     for root in SCRATCH_ROOTS:
         try:
-            entries = os.listdir(root)
-        except OSError:
+            root_fd = os.open(root, DIR_FLAGS)
+        except FileNotFoundError:
             continue
-        for name in entries:
-            path = os.path.join(root, name)
-            try:
-                if os.lstat(path).st_uid != uid:
-                    continue
-                if os.path.isdir(path) and not os.path.islink(path):
-                    for dirpath, dirnames, _ in os.walk(path):
-                        for d in dirnames:  # a program may have chmod 000'd its dirs
-                            try:
-                                os.chmod(os.path.join(dirpath, d), 0o700)
-                            except OSError:
-                                pass
-                    os.chmod(path, 0o700)
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    os.unlink(path)
-            except OSError:
-                pass
+        try:
+            for name in os.listdir(root_fd):
+                try:
+                    owner = os.stat(name, dir_fd=root_fd, follow_symlinks=False).st_uid
+                    os.seteuid(owner if owner in uids else 0)
+                    try:
+                        remove_entry(root_fd, name, deadline)
+                    finally:
+                        os.seteuid(0)
+                except (OSError, TimeoutError):
+                    pass  # judged by `scratch_is_empty`
+        finally:
+            os.close(root_fd)
 
 
-def wipe_sysv_ipc(uid: int) -> None:
-    """Remove the user's SysV IPC objects, which outlive their processes (as the user)."""
-    owned = []
+def scratch_is_empty() -> bool:
+    for root in SCRATCH_ROOTS:
+        try:
+            if os.listdir(root):
+                return False
+        except FileNotFoundError:
+            continue
+    return True
+
+
+def sysv_ipc_objects() -> list:
+    """(kind, id, owner uid, creator uid) of every SysV IPC object in this IPC namespace."""
+    found = []
     for kind in SYSV_IPC:
         try:
             with open("/proc/sysvipc/" + kind) as f:
                 header, *rows = [line.split() for line in f]
-        except (OSError, ValueError):
+        except FileNotFoundError:
             continue
-        column = header.index("uid")
-        owned += [(kind, int(row[1])) for row in rows if len(row) > column and int(row[column]) == uid]
-    if not owned:
+        uid, cuid = header.index("uid"), header.index("cuid")
+        found += [(kind, int(row[1]), int(row[uid]), int(row[cuid])) for row in rows if row]
+    return found
+
+
+def wipe_sysv_ipc() -> None:
+    """Remove every SysV IPC object, whoever owns it now: a program may hand its objects
+    to root with IPC_SET, but stays their creator, and the creator may remove them."""
+    objects = sysv_ipc_objects()
+    if not objects:
         return
     import ctypes  # only now: it costs the supervisor a few ms to import
 
     libc = ctypes.CDLL(None, use_errno=True)
-    for kind, ident in owned:
-        if kind == "sem":
-            libc.semctl(ident, 0, IPC_RMID)
-        else:
-            getattr(libc, kind + "ctl")(ident, IPC_RMID, None)
+    for kind, ident, uid, cuid in objects:
+        for euid in (cuid, uid, 0):
+            os.seteuid(euid)
+            try:
+                if kind == "sem":
+                    done = libc.semctl(ident, 0, IPC_RMID) == 0
+                else:
+                    done = getattr(libc, kind + "ctl")(ident, IPC_RMID, None) == 0
+            finally:
+                os.seteuid(0)
+            if done:
+                break
+
+
+def kill_all(uids, killer_uid: int) -> bool:
+    """Kill every process of the sandbox users, wipe, and verify; True only if the
+    container is verified clean. Never raises: any error is a failed verification."""
+    try:
+        started = time.monotonic()
+        if not kill_users(uids, killer_uid, started + KILL_SECONDS):
+            return False
+        wipe_scratch(uids, time.monotonic() + WIPE_SECONDS)
+        wipe_sysv_ipc()
+        return scratch_is_empty() and not sysv_ipc_objects() and not live_processes(uids)
+    except BaseException:
+        return False
 
 
 def fork_retrying() -> int:
@@ -152,28 +269,13 @@ def drop_privileges(uid: int, gid: int) -> None:
     os.setuid(uid)
 
 
-def kill_all(uid: int, gid: int) -> None:
-    """Become the sandbox user, SIGKILL all its processes, wipe its scratch space."""
-    drop_privileges(uid, gid)
-    for _ in range(1000):
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            break
-        if not live_processes(uid):
-            break  # only zombies left, for their parents to reap
-        time.sleep(0.001)
-    wipe_owned(uid)
-    wipe_sysv_ipc(uid)
-
-
 class Killer:
     """A root process, forked before the untrusted code starts, that runs `kill_all`
-    when fired. With `act_on_eof`, it also does so if its owner dies first (the
-    supervisor's choice); a server's killer instead just exits, since a new server
-    cleans up itself and a late kill could hit the new server's program."""
+    when fired and reports its verification. With `act_on_eof`, it also does so if its
+    owner dies first (the supervisor's choice); a server's killer instead just exits,
+    since a new server cleans up itself and a late kill could hit the new server's program."""
 
-    def __init__(self, uid: int, gid: int, act_on_eof: bool = True) -> None:
+    def __init__(self, uids, killer_uid: int, act_on_eof: bool = True) -> None:
         go_read, self.go = os.pipe()
         self.done, done_write = os.pipe()
         self.pid = fork_retrying()
@@ -184,8 +286,7 @@ class Killer:
                     os.dup2(null, fd)
                 keep_only_fds(go_read, done_write)
                 if os.read(go_read, 1) or act_on_eof:
-                    kill_all(uid, gid)
-                os.write(done_write, b"x")
+                    os.write(done_write, b"1" if kill_all(uids, killer_uid) else b"0")
             finally:
                 os._exit(0)
         os.close(go_read)
@@ -196,18 +297,24 @@ class Killer:
         os.write(self.go, b"x")
         os.close(self.go)
 
-    def finish(self) -> None:
-        """Wait until the killing and wiping are done, and reap the killer."""
-        os.read(self.done, 1)
-        os.close(self.done)
-        os.waitpid(self.pid, 0)
+    def finish(self) -> bool:
+        """Wait until the killing and wiping are done, reap the killer; whether it
+        verified the container clean (a killer that died said nothing: not clean)."""
+        try:
+            verdict = os.read(self.done, 1)
+            os.close(self.done)
+            os.waitpid(self.pid, 0)
+        except OSError:
+            return False
+        return verdict == b"1"
 
 
-def clean_slate(uid: int, gid: int) -> None:
-    """Kill and wipe whatever an earlier run left (its supervisor may have been killed)."""
-    killer = Killer(uid, gid)
+def clean_slate(uids, killer_uid: int) -> bool:
+    """Kill and wipe whatever an earlier run left (its supervisor may have been killed);
+    whether the container is verified clean."""
+    killer = Killer(uids, killer_uid)
     killer.fire()
-    killer.finish()
+    return killer.finish()
 
 
 class Capture:
@@ -237,14 +344,19 @@ class Capture:
         return bytes(self.head + marker + tail).decode("utf-8", errors="replace")
 
 
-def enter_scratch(mem_bytes: int, cwd=None) -> None:
+def enter_scratch(mem_bytes: int, cwd=None, cpu_seconds: int = 0) -> None:
     """As the sandbox user: a fresh scratch directory, no core dumps, an address-space
-    limit (a big allocation is a clean MemoryError)."""
+    limit (a big allocation is a clean MemoryError) and, if given, a CPU-time budget
+    per process: SIGXCPU when it is spent, SIGKILL a second later (for a program that
+    ignores SIGXCPU)."""
     os.mkdir(SCRATCH, 0o700)
     os.chdir(cwd or SCRATCH)
+    os.setpriority(os.PRIO_PROCESS, 0, PROGRAM_NICE)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if mem_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (mem_bytes, mem_bytes))
+    if cpu_seconds > 0:
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
 
 
 def failure(ex: BaseException) -> dict:

@@ -4,23 +4,32 @@ The fast path of grading. Started once per container as a long-lived ``docker ex
 of ``python3 -I -c`` as root (sent with jail.py, see payload.py), so standard library
 only. It answers frames on stdin with frames on stdout, each a 4-byte big-endian
 length and UTF-8 JSON:
-    {"op": "hello"}  ->  {"pid": ..., "python": ...}
-    {"op": "run", "source", "timeout", "mem_bytes", "output_cap"}  ->  the supervisor's
-        result object (returncode, timed_out, oom_killed, stdout, stderr, ...).
+    {"op": "hello"}  ->  {"pid": ..., "python": ..., "clean": ...}
+    {"op": "run", "source", "timeout", "cpu_seconds", "mem_bytes", "output_cap"}  ->  the
+        supervisor's result object (returncode, timed_out, oom_killed, stdout, stderr, ...,
+        cpu_seconds, clean).
 
 A program gets the isolation the supervisor gives a command (jail.py): a root killer
-forked before it starts, a deadline, capped output, every process of the sandbox user
-killed and its files and IPC objects wiped when it ends. It runs in a fork of this
-server that makes its own session, volunteers for the OOM killer, drops to the sandbox
-user, enters a fresh scratch directory under rlimits and keeps no descriptor but
-/dev/null and its output pipes, then runs the source as ``python3 -I solution.py``
-would: written to /tmp/run/solution.py (so tracebacks show its lines), compiled under
-that name, run in a fresh ``__main__``, with uncaught exceptions, SystemExit and the
-interpreter's exit steps (non-daemon threads, atexit, flushing) as in a fresh interpreter.
+forked before it starts, a wall-clock backstop (`timeout`) and a CPU-time budget per
+process (`cpu_seconds`; spending it is a timeout too), capped output, every process of
+the sandbox users killed and the scratch areas and IPC objects wiped and verified when
+it ends. The answer comes only after that verification, and says (`clean`) whether it
+held; if not, the server runs nothing more (the host replaces the container).
 
-No program sees another's Python state: each runs in its own fork, and the server
-never runs program code. Modules benchmark programs commonly import are imported
-once before forking (so ``import typing`` is free), in the state a fresh import leaves.
+A program is forked not by this server, which reads every request, but by a zygote
+forked at start before any request (so no program's memory holds an earlier one's
+source or tests). The child makes its own session, volunteers for the OOM killer,
+drops to the sandbox user, enters a fresh scratch directory under rlimits and keeps no
+descriptor but /dev/null and its output pipes, then runs the source (its exec input,
+read from a memfd) as ``python3 -I solution.py`` would: written to
+/tmp/run/solution.py (so tracebacks show its lines), compiled under that name, run in a
+fresh ``__main__``, with uncaught exceptions, SystemExit and the interpreter's exit
+steps (non-daemon threads, atexit, flushing) as in a fresh interpreter.
+
+No program sees another's Python state: each runs in its own fork, and neither the
+server nor the zygote runs program code. Modules benchmark programs commonly import
+are imported once before forking (so ``import typing`` is free), in the state a fresh
+import leaves.
 """
 
 import atexit
@@ -31,6 +40,7 @@ import io
 import json
 import os
 import signal
+import socket
 import sys
 import time
 from importlib.machinery import SourceFileLoader
@@ -58,27 +68,8 @@ PRELOAD = (
 )
 SOURCE_NAME = "solution.py"
 PR_SET_DUMPABLE = 4
+READ_CHUNK = 1 << 20
 libc = ctypes.CDLL(None, use_errno=True)
-
-
-class Forked:
-    """Popen's pid/poll/wait for a forked child."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.returncode = None
-
-    def poll(self):
-        if self.returncode is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
-
-    def wait(self) -> int:
-        if self.returncode is None:
-            self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
-        return self.returncode
 
 
 # ---- the program, in its forked child -------------------------------------------
@@ -181,10 +172,19 @@ def run_as_script(source: str) -> int:
     return finish(0)
 
 
-def child(request: dict, uid: int, gid: int, null: int, out_write: int, err_write: int) -> None:
-    """The forked child: isolate, run the program, exit. Never returns into the server."""
+def read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, READ_CHUNK):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def child(limits: dict, uid: int, gid: int, null: int, stdin_fd: int, out_write: int, err_write: int) -> None:
+    """The forked child (of the zygote): isolate, run the program (the exec's input,
+    on `stdin_fd`), exit. Never returns into the zygote."""
     status = 127
     try:
+        source = read_all(stdin_fd).decode("utf-8", "surrogateescape")
         os.setsid()
         try:  # the container's OOM killer should take a program, not the server
             adj = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
@@ -198,10 +198,10 @@ def child(request: dict, uid: int, gid: int, null: int, out_write: int, err_writ
         keep_only_fds()
         drop_privileges(uid, gid)
         libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # as after an exec: /proc/self is the sandbox user's
-        enter_scratch(int(request["mem_bytes"]))
+        enter_scratch(int(limits["mem_bytes"]), cpu_seconds=int(limits.get("cpu_seconds") or 0))
         os.environ.clear()
         os.environ.update(BASE_ENV, PWD=SCRATCH)  # PWD as the shell that starts the exec path sets it
-        status = run_as_script(request["source"])
+        status = run_as_script(source)
     except BaseException as ex:
         try:
             os.write(2, ("%s: %s\n" % (type(ex).__name__, ex)).encode())
@@ -214,24 +214,117 @@ def child(request: dict, uid: int, gid: int, null: int, out_write: int, err_writ
 # ---- the server -------------------------------------------------------------------
 
 
-def run(request: dict, killer: Killer, uid: int, gid: int, null: int) -> dict:
+class Zygote:
+    """A root process forked when the server starts, before it reads any request, that
+    forks every program: so a program's memory holds nothing of earlier requests (the
+    server's heap does). It is sent only limits and descriptors (the program's input as
+    a memfd, its output pipes), never a program or its tests, and reports each child's
+    pid and then its exit status and CPU time (it reaps it). Started by `start_zygote`."""
+
+    def __init__(self, sock: socket.socket, pid: int) -> None:
+        self.sock, self.pid = sock, pid
+
+    def spawn(self, limits: dict, stdin_fd: int, out_write: int, err_write: int) -> "Spawned":
+        socket.send_fds(self.sock, [json.dumps(limits).encode()], [stdin_fd, out_write, err_write])
+        answer = self.sock.recv(64)
+        if not answer:
+            raise OSError("the sandbox's zygote is gone")
+        return Spawned(self.sock, int(answer))
+
+
+class Spawned:
+    """Popen's pid/poll/wait for a child of the zygote."""
+
+    def __init__(self, sock: socket.socket, pid: int) -> None:
+        self.sock, self.pid = sock, pid
+        self.returncode = None
+        self.cpu = 0.0
+
+    def poll(self):
+        if self.returncode is None:
+            try:
+                self.take(self.sock.recv(4096, socket.MSG_DONTWAIT))
+            except BlockingIOError:
+                pass
+        return self.returncode
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            self.take(self.sock.recv(4096))
+        return self.returncode
+
+    def take(self, message: bytes) -> None:
+        if not message:
+            raise OSError("the sandbox's zygote is gone")
+        ended = json.loads(message)
+        self.returncode, self.cpu = ended["status"], ended["cpu"]
+
+
+def start_zygote(uid: int, gid: int, null: int) -> Zygote:
+    """Fork the zygote. A plain function, not a constructor: a program's stack then sits on
+    Python frames only, which `run_as_script` counts to give it the recursion limit of a script."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = fork_retrying()
+    if pid == 0:
+        try:
+            ours.close()
+            keep_only_fds(theirs.fileno(), null)
+            serve_forks(theirs, uid, gid, null)
+        finally:
+            os._exit(0)
+    theirs.close()
+    return Zygote(ours, pid)
+
+
+def serve_forks(sock: socket.socket, uid: int, gid: int, null: int) -> None:
+    """The zygote's loop: fork a child per message, report its pid, reap it, report its end."""
+    while True:
+        message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 3)
+        if not message:
+            return  # the server is gone
+        pid = fork_retrying()
+        if pid == 0:
+            sock.close()
+            child(json.loads(message), uid, gid, null, *fds)
+        for fd in fds:
+            os.close(fd)
+        sock.send(b"%d" % pid)
+        _, status, usage = os.wait4(pid, 0)
+        exit_code = os.waitstatus_to_exitcode(status)
+        sock.send(json.dumps({"status": exit_code, "cpu": usage.ru_utime + usage.ru_stime}).encode())
+
+
+def run(request: dict, zygote: Zygote, killer: Killer) -> dict:
+    """Run one program: its input in a memfd, a child of the zygote, supervised under
+    the wall-clock backstop (`timeout`); a child that spent its CPU budget
+    (`cpu_seconds`: SIGXCPU, or SIGKILL at the hard limit) timed out too."""
+    stdin_fd = os.memfd_create("stdin")
+    data = request.pop("source").encode("utf-8", "surrogateescape")
+    while data:
+        data = data[os.write(stdin_fd, data):]
+    os.lseek(stdin_fd, 0, os.SEEK_SET)
     out_fd, out_write = os.pipe()
     err_fd, err_write = os.pipe()
     oom_before = oom_kills()
     started = time.monotonic()
     try:
-        pid = fork_retrying()
+        spawned = zygote.spawn(request, stdin_fd, out_write, err_write)
     except OSError as ex:
-        for fd in (out_fd, out_write, err_fd, err_write):
+        for fd in (out_fd, err_fd):
             os.close(fd)
         killer.fire()
-        return failure(ex)
-    if pid == 0:
-        child(request, uid, gid, null, out_write, err_write)
-    os.close(out_write)
-    os.close(err_write)
-    return supervise(Forked(pid), out_fd, err_fd, float(request["timeout"]), int(request["output_cap"]),
-                     killer, oom_before, started)
+        return dict(failure(ex), zygote_lost=True)
+    finally:
+        for fd in (stdin_fd, out_write, err_write):
+            os.close(fd)
+    result = supervise(spawned, out_fd, err_fd, float(request["timeout"]), int(request["output_cap"]),
+                       killer, oom_before, started)
+    cpu_budget = int(request.get("cpu_seconds") or 0)
+    if cpu_budget and (result["returncode"] == -signal.SIGXCPU
+                       or (result["returncode"] == -signal.SIGKILL and spawned.cpu >= cpu_budget)):
+        result["timed_out"] = result["cpu_timed_out"] = True
+    result["cpu_seconds"] = round(spawned.cpu, 4)
+    return result
 
 
 def stop_other_servers() -> None:
@@ -247,8 +340,8 @@ def stop_other_servers() -> None:
                 with open("/proc/%s/cmdline" % entry, "rb") as f:
                     if MARKER not in f.read():
                         continue
-                with open("/proc/%s/status" % entry) as f:
-                    root = any(line.startswith("Uid:") and line.split()[1] == "0" for line in f)
+                with open("/proc/%s/status" % entry) as f:  # a killer mid-kill is root only as its saved uid
+                    root = any(line.startswith("Uid:") and "0" in line.split()[1:] for line in f)
             except OSError:
                 continue
             if root:
@@ -292,29 +385,39 @@ def write_frame(fd: int, message: dict) -> None:
 def main() -> None:
     spec = json.loads(sys.argv[1])
     uid, gid = int(spec["uid"]), int(spec["gid"])
+    uids, killer_uid = [int(u) for u in spec["uids"]], int(spec["killer_uid"])
     channel_in, channel_out = os.dup(0), os.dup(1)
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)  # nothing but frames may reach the channel
     os.dup2(null, 1)
     stop_other_servers()
-    clean_slate(uid, gid)
+    clean = clean_slate(uids, killer_uid)
     for name in PRELOAD:
         __import__(name)
     gc.freeze()  # forked programs' collections then leave the server's pages shared
-    killer = Killer(uid, gid, act_on_eof=False)
-    while True:
-        request = read_frame(channel_in)
-        if request is None:
-            break
-        if request.get("op") == "run":
-            write_frame(channel_out, run(request, killer, uid, gid, null))
-            killer.finish()  # the answer is final; the wiping ends while the host reads it
-            killer = Killer(uid, gid, act_on_eof=False)  # ready before the next request
+    os.set_inheritable(null, False)
+    zygote = start_zygote(uid, gid, null)  # before any request
+    killer = Killer(uids, killer_uid, act_on_eof=False) if clean else None
+    while (request := read_frame(channel_in)) is not None:
+        if request.get("op") != "run":
+            write_frame(channel_out, {"pid": os.getpid(), "python": sys.version.split()[0], "clean": clean})
+        elif killer is None:  # not verified clean: nothing more runs here (the host replaces the container)
+            write_frame(channel_out, dict(failure(RuntimeError("the sandbox is not verified clean")), clean=False))
         else:
-            write_frame(channel_out, {"pid": os.getpid(), "python": sys.version.split()[0]})
+            try:
+                result = run(request, zygote, killer)
+            except BaseException as ex:  # the server's own failure: answer, then run nothing more
+                killer.fire()
+                result = dict(failure(ex), zygote_lost=True)
+            # the answer waits for the verified clean-up: a container is reused only if it is clean
+            clean = killer.finish() and not result.pop("zygote_lost", False)
+            result["clean"] = clean
+            write_frame(channel_out, result)
+            killer = Killer(uids, killer_uid, act_on_eof=False) if clean else None  # ready before the next request
         del request
-    killer.fire()
-    killer.finish()
+    if killer is not None:
+        killer.fire()
+        killer.finish()
 
 
 if __name__ == "__main__":
