@@ -5,8 +5,13 @@ of ``python3 -I -c`` as root (sent with jail.py, see payload.py), so standard li
 only. It answers frames on stdin with frames on stdout, each a 4-byte big-endian
 length and UTF-8 JSON:
     {"op": "hello"}  ->  {"pid": ..., "python": ...}
-    {"op": "run", "source", "timeout", "mem_bytes", "output_cap"}  ->  the supervisor's
+    {"op": "run", "kind", "source", "timeout", "mem_bytes", "output_cap"}  ->  the supervisor's
         result object (returncode, timed_out, oom_killed, stdout, stderr, ...).
+`kind` "grade" is the grader's command (fof_inspect/grading/command.py): `source` is its
+stdin (latin-1 text of the request bytes), given to the child on a pipe as the command's
+stdin, and the child runs the grading runner with the candidate as the sandbox user and
+the checker as a second user (`CHECKER_UID`), so the candidate can neither signal, trace
+nor read the checker. `kind` "script" (the default) runs `source` as a script.
 
 A program gets the isolation the supervisor gives a command (jail.py): a root killer
 forked before it starts, a deadline, capped output, every process of the sandbox user
@@ -35,6 +40,7 @@ import sys
 import time
 from importlib.machinery import SourceFileLoader
 
+import fof_runner
 from fof_jail import (
     BASE_ENV,
     SCRATCH,
@@ -58,7 +64,11 @@ PRELOAD = (
 )
 SOURCE_NAME = "solution.py"
 PR_SET_DUMPABLE = 4
+CHECKER_UID = 65533
+"""The checker's user: not the sandbox user, so no program can signal, trace or read it."""
+BACKSTOP_EXTRA = 5
 libc = ctypes.CDLL(None, use_errno=True)
+RUNNER_SOURCE = fof_runner.SOURCE
 
 
 class Forked:
@@ -181,17 +191,63 @@ def run_as_script(source: str) -> int:
     return finish(0)
 
 
-def child(request: dict, uid: int, gid: int, null: int, out_write: int, err_write: int) -> None:
+class Isolation:
+    """The runner's hooks: the candidate becomes the sandbox user in a fresh scratch
+    directory (as a script's process does below), the checker a user of its own."""
+
+    def __init__(self, request: dict, uid: int, gid: int) -> None:
+        self.request, self.uid, self.gid = request, uid, gid
+
+    def candidate(self) -> None:
+        volunteer_for_oom()
+        drop_privileges(self.uid, self.gid)
+        libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+        enter_scratch(int(self.request["mem_bytes"]))
+        os.environ.clear()
+        os.environ.update(BASE_ENV, PWD=SCRATCH)
+
+    def checker(self) -> None:
+        drop_privileges(CHECKER_UID, CHECKER_UID)
+        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        os.environ.clear()
+        os.environ.update(BASE_ENV)
+
+
+def volunteer_for_oom() -> None:
+    """The container's OOM killer should take a program, not the server."""
+    try:
+        adj = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+        os.write(adj, b"1000")
+        os.close(adj)
+    except OSError:
+        pass
+
+
+def grade(request: dict, uid: int, gid: int) -> None:
+    """Run the grader's command on its stdin (fd 0), in this process: the shipped runner
+    unless the request brings another one."""
+    runner = fof_runner.read_exact(0, int.from_bytes(fof_runner.read_exact(0, 8), "big"))
+    isolation = Isolation(request, uid, gid)
+    if runner == RUNNER_SOURCE:
+        fof_runner.main(isolation)
+    namespace = {"__name__": "fof_runner"}
+    exec(compile(runner, "fof_runner.py", "exec"), namespace)
+    namespace["main"](isolation)
+
+
+def child(request: dict, uid: int, gid: int, null: int, out_write: int, err_write: int, in_read: int = -1) -> None:
     """The forked child: isolate, run the program, exit. Never returns into the server."""
     status = 127
     try:
         os.setsid()
-        try:  # the container's OOM killer should take a program, not the server
-            adj = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
-            os.write(adj, b"1000")
-            os.close(adj)
-        except OSError:
-            pass
+        if request.get("kind") == "grade":
+            os.dup2(in_read, 0)
+            os.dup2(out_write, 1)
+            os.dup2(err_write, 2)
+            keep_only_fds()
+            grade(request, uid, gid)  # exits
+
+        volunteer_for_oom()
         os.dup2(null, 0)
         os.dup2(out_write, 1)
         os.dup2(err_write, 2)
@@ -217,21 +273,33 @@ def child(request: dict, uid: int, gid: int, null: int, out_write: int, err_writ
 def run(request: dict, killer: Killer, uid: int, gid: int, null: int) -> dict:
     out_fd, out_write = os.pipe()
     err_fd, err_write = os.pipe()
+    in_read, in_write = os.pipe()
     oom_before = oom_kills()
     started = time.monotonic()
     try:
         pid = fork_retrying()
     except OSError as ex:
-        for fd in (out_fd, out_write, err_fd, err_write):
+        for fd in (out_fd, out_write, err_fd, err_write, in_read, in_write):
             os.close(fd)
         killer.fire()
         return failure(ex)
     if pid == 0:
-        child(request, uid, gid, null, out_write, err_write)
-    os.close(out_write)
-    os.close(err_write)
+        child(request, uid, gid, null, out_write, err_write, in_read)
+    for fd in (out_write, err_write, in_read):
+        os.close(fd)
+    if request.get("kind") == "grade":
+        feed(in_write, request["source"].encode("latin-1"))
+    os.close(in_write)
     return supervise(Forked(pid), out_fd, err_fd, float(request["timeout"]), int(request["output_cap"]),
                      killer, oom_before, started)
+
+
+def feed(fd: int, data: bytes) -> None:
+    """Write a command's stdin; a child that stopped reading (it died) just loses the rest."""
+    try:
+        fof_runner.write_all(fd, data)
+    except OSError:
+        pass
 
 
 def stop_other_servers() -> None:
