@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any
 
-from inspect_ai.util import ExecResult, sandbox
+from inspect_ai.util import ExecResult, SandboxEnvironment, sandbox
 from pydantic import BaseModel
 
 from fof_inspect.grading.command import GRADE_COMMAND, grade_request
@@ -38,15 +38,17 @@ class Execution(BaseModel):
     returncode: int | None = None
 
 
-async def execute(code: str | None, metadata: dict[str, Any], tests: str | None = None) -> Execution:
-    """Grade `code` with `tests` (default: the sample's hidden tests)."""
+async def execute(
+    code: str | None, metadata: dict[str, Any], tests: str | None = None, box: SandboxEnvironment | None = None
+) -> Execution:
+    """Grade `code` with `tests` (default: the sample's hidden tests) in `box` (default: the sample's sandbox)."""
     if not code or not code.strip():
         return Execution(passed=False, error_type=NO_CODE, feedback="No Python code was found in the answer.")
     timeout = float(metadata.get("timeout") or DEFAULT_TIMEOUT)
     code_hash = hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     request = request_for(code, metadata, metadata["tests"] if tests is None else tests, timeout)
     try:
-        result = await run_request(request, timeout)
+        result = await run_request(box or sandbox(), request, timeout)
     except TimeoutError:
         return Execution(
             passed=False,
@@ -83,7 +85,7 @@ def verdict(result: ExecResult[str], code_hash: str) -> Execution:
                      code_hash=code_hash, returncode=result.returncode)
 
 
-async def run_request(request: bytes, timeout: float) -> ExecResult[str]:
+async def run_request(box: SandboxEnvironment, request: bytes, timeout: float) -> ExecResult[str]:
     """Run the grader's command in the sample's sandbox, whichever provider it is: one
     `exec`, never retried on timeout (an infinite loop would cost several times its limit)."""
-    return await sandbox().exec(GRADE_COMMAND, input=request, timeout=int(max(1, round(timeout))), timeout_retry=False)
+    return await box.exec(GRADE_COMMAND, input=request, timeout=int(max(1, round(timeout))), timeout_retry=False)
