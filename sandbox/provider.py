@@ -8,8 +8,9 @@ config's) that kills the whole process tree; a timeout is never retried. Nothing
 command writes survives it. Files placed with `write_file` live in /workspace (relative
 paths resolve there), readable by commands, kept until the sample ends.
 
-The grader's command (`GRADE_COMMAND`, fof_inspect/grading/command.py: a Python program
-on stdin, run as `python3 -I solution.py`) takes a fast path when given exactly, with
+The grader's command (`GRADE_COMMAND`, fof_inspect/grading/command.py: the grading runner
+and its request on stdin) and `SCRIPT_COMMAND` (a program on stdin run as
+`python3 -I solution.py`) take a fast path when given exactly, with
 no cwd, env or user: the same isolation and result, but run by a warm server in the
 container (server.py) over one long-lived exec (channel.py), a few milliseconds instead
 of ~100. It is still an `exec`, so Inspect's proxy logs and limits it as any other.
@@ -45,7 +46,7 @@ from inspect_ai.util import (
 from docker.errors import APIError
 from pydantic import BaseModel
 
-from fof_inspect.grading.command import GRADE_COMMAND
+from fof_inspect.grading.command import GRADE_COMMAND, SCRIPT_COMMAND
 from fof_inspect.sandbox import containers
 from fof_inspect.sandbox.channel import Channel, ChannelBroken
 from fof_inspect.sandbox.config import KILLER_UID, SANDBOX_UID, SANDBOX_UIDS, SandboxConfig
@@ -169,7 +170,10 @@ class FofDockerSandbox(SandboxEnvironment):
         if user not in (None, "nobody", str(SANDBOX_UID)):
             raise SandboxUserUnsupportedError(f"fof_docker runs commands only as nobody, not {user}")
         limit = float(timeout) if timeout else self.config.timeout
-        if cmd == GRADE_COMMAND and not cwd and not env:
+        if cmd == GRADE_COMMAND and not cwd and not env:  # the request's bytes, as latin-1 text
+            data = input.encode("utf-8", "surrogateescape") if isinstance(input, str) else input or b""
+            return await self._run_program(data.decode("latin-1"), limit, "grade")
+        if cmd == SCRIPT_COMMAND and not cwd and not env:
             source = input.decode("utf-8", "surrogateescape") if isinstance(input, bytes) else input or ""
             return await self._run_program(source, limit)
         spec = {
@@ -196,7 +200,7 @@ class FofDockerSandbox(SandboxEnvironment):
                 await self._replace_container("its clean-up after a command could not be verified")
         return _exec_result(result, limit)
 
-    async def _run_program(self, source: str, limit: float) -> ExecResult[str]:
+    async def _run_program(self, source: str, limit: float, kind: str = "script") -> ExecResult[str]:
         """`exec(GRADE_COMMAND, input=source)` through the container's warm program server:
         the same isolation and result (TimeoutError included), but `limit` is a CPU-time
         budget per process, with `limit x wall_factor` seconds of wall clock as the
@@ -209,6 +213,7 @@ class FofDockerSandbox(SandboxEnvironment):
         wall = limit * self.config.wall_factor
         request = {
             "op": "run",
+            "kind": kind,
             "source": source,
             "timeout": wall,
             "cpu_seconds": math.ceil(limit),

@@ -22,9 +22,9 @@ from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.sandbox import provider
 from fof_inspect.sandbox.engine import engine, exec_with_input
 from fof_inspect.sandbox.provider import FofDockerSandbox
-from fof_inspect.grading.error_type import classify
-from fof_inspect.grading.command import GRADE_COMMAND
+from fof_inspect.grading.command import GRADE_COMMAND, SCRIPT_COMMAND
 from fof_inspect.scorers.pass_at_1 import pass_at_1
+from legacy_grader import classify
 from test_sandbox import in_sandbox
 
 pytestmark = pytest.mark.usefixtures("docker_sandbox")
@@ -37,13 +37,13 @@ NOBODY_PROCESSES = (
 )
 
 
-SLOW_COMMAND = ["/bin/sh", *GRADE_COMMAND[1:]]
+SLOW_COMMAND = ["/bin/sh", *SCRIPT_COMMAND[1:]]
 """The same command, not recognised as the grader's: it takes the supervisor's path."""
 
 
 async def run_fast(box: FofDockerSandbox, program: str, timeout: int | None = None):
-    """The grader's command, as the grader sends it: the warm server runs it."""
-    return await box.exec(GRADE_COMMAND, input=program, timeout=timeout)
+    """A script, as the tests send it: the warm server runs it."""
+    return await box.exec(SCRIPT_COMMAND, input=program, timeout=timeout)
 
 
 def passes(stdout: str, stderr: str, returncode: int) -> bool:

@@ -1,10 +1,11 @@
-"""The program that gets graded: benchmark context + candidate code + tests + sentinel.
+"""The graded program's two halves: the candidate's module and the tests' context.
 
 Built the standard way so the harness makes no errors of its own: the sample's
 `prefix` (HumanEval's whole prompt, with its imports and helper functions; MBPP's
-`test_imports`) comes first, so a candidate that omits them still runs as the
-benchmark intends. A candidate that is only a function body is placed under the
-prompt's signature. The sentinel, printed after the tests, proves they ran.
+`test_imports`) comes first in the candidate's module, so a candidate that omits them
+still runs as the benchmark intends, and it is run again, trusted, in the checker
+before the tests, so the tests' helpers are the benchmark's and not the candidate's.
+A candidate that is only a function body is placed under the prompt's signature.
 """
 
 from __future__ import annotations
@@ -12,21 +13,15 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-SENTINEL_LINE = '__import__("os").write(1, b"\\n{sentinel}\\n")\n'
 
-
-def build_program(code: str, metadata: dict[str, Any], tests: str, sentinel: str) -> str:
-    """Assemble the graded program for one candidate `code`."""
+def build_candidate(code: str, metadata: dict[str, Any]) -> str:
+    """The candidate's module source for one candidate `code`."""
     prefix = metadata.get("prefix") or ""
     entry_point = metadata.get("entry_point")
     if entry_point and is_body_only(code, entry_point, prefix):
         body = code if code[:1].isspace() else textwrap.indent(code, "    ")
-        candidate = prefix.rstrip("\n") + "\n" + body
-    else:
-        candidate = prefix + "\n" + code if prefix else code
-    return "\n\n".join(
-        [candidate.rstrip("\n"), tests.rstrip("\n"), SENTINEL_LINE.format(sentinel=sentinel)]
-    )
+        return prefix.rstrip("\n") + "\n" + body
+    return prefix + "\n" + code if prefix else code
 
 
 def is_body_only(code: str, entry_point: str, prefix: str) -> bool:

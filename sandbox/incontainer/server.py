@@ -5,9 +5,14 @@ of ``python3 -I -c`` as root (sent with jail.py, see payload.py), so standard li
 only. It answers frames on stdin with frames on stdout, each a 4-byte big-endian
 length and UTF-8 JSON:
     {"op": "hello"}  ->  {"pid": ..., "python": ..., "clean": ...}
-    {"op": "run", "source", "timeout", "cpu_seconds", "mem_bytes", "output_cap"}  ->  the
-        supervisor's result object (returncode, timed_out, oom_killed, stdout, stderr, ...,
-        cpu_seconds, clean).
+    {"op": "run", "kind", "source", "timeout", "cpu_seconds", "mem_bytes", "output_cap"}  ->
+        the supervisor's result object (returncode, timed_out, oom_killed, stdout, stderr,
+        ..., cpu_seconds, clean).
+`kind` "grade" is the grader's command (fof_inspect/grading/command.py): `source` is its
+stdin (latin-1 text of the request bytes), given to the child as the command's stdin (a
+memfd), and the child runs the grading runner with the candidate as the sandbox user and
+the checker as a second user (`CHECKER_UID`), so the candidate can neither signal, trace
+nor read the checker. `kind` "script" (the default) runs `source` as a script.
 
 A program gets the isolation the supervisor gives a command (jail.py): a root killer
 forked before it starts, a wall-clock backstop (`timeout`) and a CPU-time budget per
@@ -39,12 +44,14 @@ import gc
 import io
 import json
 import os
+import resource
 import signal
 import socket
 import sys
 import time
 from importlib.machinery import SourceFileLoader
 
+import fof_runner
 from fof_jail import (
     BASE_ENV,
     SCRATCH,
@@ -69,7 +76,10 @@ PRELOAD = (
 SOURCE_NAME = "solution.py"
 PR_SET_DUMPABLE = 4
 READ_CHUNK = 1 << 20
+CHECKER_UID = 65533
+"""The checker's user: not the sandbox user, so no program can signal, trace or read it."""
 libc = ctypes.CDLL(None, use_errno=True)
+RUNNER_SOURCE = fof_runner.SOURCE
 
 
 # ---- the program, in its forked child -------------------------------------------
@@ -179,19 +189,68 @@ def read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
+class Isolation:
+    """The runner's hooks: the candidate becomes the sandbox user in a fresh scratch
+    directory (as a script's process does below), the checker a user of its own."""
+
+    def __init__(self, request: dict, uid: int, gid: int) -> None:
+        self.request, self.uid, self.gid = request, uid, gid
+
+    def candidate(self) -> None:
+        volunteer_for_oom()
+        drop_privileges(self.uid, self.gid)
+        libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+        enter_scratch(int(self.request["mem_bytes"]), cpu_seconds=int(self.request.get("cpu_seconds") or 0))
+        os.environ.clear()
+        os.environ.update(BASE_ENV, PWD=SCRATCH)
+
+    def checker(self) -> None:
+        drop_privileges(CHECKER_UID, CHECKER_UID)
+        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        os.environ.clear()
+        os.environ.update(BASE_ENV)
+
+
+def volunteer_for_oom() -> None:
+    """The container's OOM killer should take a program, not the server."""
+    try:
+        adj = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+        os.write(adj, b"1000")
+        os.close(adj)
+    except OSError:
+        pass
+
+
+def grade(request: dict, uid: int, gid: int) -> None:
+    """Run the grader's command on its stdin (fd 0), in this process: the shipped runner
+    unless the request brings another one."""
+    runner = fof_runner.read_exact(0, int.from_bytes(fof_runner.read_exact(0, 8), "big"))
+    isolation = Isolation(request, uid, gid)
+    if runner == RUNNER_SOURCE:
+        fof_runner.main(isolation)
+    namespace = {"__name__": "fof_runner"}
+    exec(compile(runner, "fof_runner.py", "exec"), namespace)
+    namespace["main"](isolation)
+
+
 def child(limits: dict, uid: int, gid: int, null: int, stdin_fd: int, out_write: int, err_write: int) -> None:
     """The forked child (of the zygote): isolate, run the program (the exec's input,
     on `stdin_fd`), exit. Never returns into the zygote."""
     status = 127
     try:
-        source = read_all(stdin_fd).decode("utf-8", "surrogateescape")
         os.setsid()
-        try:  # the container's OOM killer should take a program, not the server
-            adj = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
-            os.write(adj, b"1000")
-            os.close(adj)
-        except OSError:
-            pass
+        if limits.get("kind") == "grade":
+            os.dup2(stdin_fd, 0)
+            os.dup2(out_write, 1)
+            os.dup2(err_write, 2)
+            keep_only_fds()
+            cpu_seconds = int(limits.get("cpu_seconds") or 0)
+            if cpu_seconds:  # the checker's own budget (the candidate gets its own in Isolation.candidate)
+                resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+            grade(limits, uid, gid)  # exits
+
+        source = read_all(stdin_fd).decode("utf-8", "surrogateescape")
+        volunteer_for_oom()
         os.dup2(null, 0)
         os.dup2(out_write, 1)
         os.dup2(err_write, 2)
@@ -299,7 +358,7 @@ def run(request: dict, zygote: Zygote, killer: Killer) -> dict:
     the wall-clock backstop (`timeout`); a child that spent its CPU budget
     (`cpu_seconds`: SIGXCPU, or SIGKILL at the hard limit) timed out too."""
     stdin_fd = os.memfd_create("stdin")
-    data = request.pop("source").encode("utf-8", "surrogateescape")
+    data = request.pop("source").encode("latin-1" if request.get("kind") == "grade" else "utf-8", "surrogateescape")
     while data:
         data = data[os.write(stdin_fd, data):]
     os.lseek(stdin_fd, 0, os.SEEK_SET)
