@@ -4,9 +4,18 @@ passes. The verdict is the checker's, in a process of another user than the cand
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from inspect_ai import Task, eval
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import ModelOutput
+from inspect_ai.solver import Generate, Solver, TaskState, solver
+from inspect_ai.util import SandboxEnvironmentSpec
 
 from fof_inspect.grading.execution import Execution, execute
+from fof_inspect.sandbox.config import SandboxConfig
+from fof_inspect.scorers.pass_at_1 import pass_at_1
 from fof_inspect.sandbox.provider import FofDockerSandbox
 from test_sandbox import in_sandbox
 
@@ -116,3 +125,34 @@ def test_a_correct_program_passes_however_loud() -> None:
     )
     [(_, result)] = grade_in_turn([("loud", loud)])
     assert result.passed and result.error_type is None, result
+
+
+@solver
+def answer_from_metadata() -> Solver:
+    """Answers with the sample's scripted text, as a model would."""
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        state.output = ModelOutput.from_content(model="script", content=state.metadata["answer"])
+        return state
+
+    return solve
+
+
+def test_any_completion_text_is_graded_and_never_ends_the_eval(tmp_path: Path) -> None:
+    answers = {
+        "lone_surrogate_in_code": "```python\ndef f(x):\n    s = '\ud800'\n    return x * 2\n```",
+        "lone_surrogate_in_prose": "Sure \udfff:\n```python\ndef f(x):\n    return x * 2\n```",
+        "nul_bytes": "```python\ndef f(x):\n    return x * 2\x00\n```",
+        "ten_megabytes": "```python\n" + "# " + "x" * 10 * 1024**2 + "\ndef f(x):\n    return x * 2\n```",
+        "honest": f"```python\n{HONEST}\n```",
+    }
+    samples = [Sample(id=name, input="f", metadata={**HUMANEVAL_LIKE, "answer": a}) for name, a in answers.items()]
+    task = Task(dataset=MemoryDataset(samples), solver=answer_from_metadata(), scorer=pass_at_1(),
+                sandbox=SandboxEnvironmentSpec("fof_docker", SandboxConfig(timeout=20)))
+    [log] = eval(task, model="mockllm/model", log_dir=str(tmp_path), display="none", max_samples=2)
+    assert log.status == "success", log.error
+    scores = {str(s.id): s.scores["pass_at_1"] for s in log.samples or []}
+    assert set(scores) == set(answers)
+    assert all(scores[n].value == "C" for n in ("honest", "lone_surrogate_in_prose", "lone_surrogate_in_code"))
+    assert scores["nul_bytes"].metadata["error_type"] == "SyntaxError"
+    assert scores["ten_megabytes"].value == "C"

@@ -498,10 +498,10 @@ def candidate_main(sock, out_w, err_w, part, isolation):
 def load_module(part, link):
     """Run the candidate's module as ``__main__`` would; report an uncaught exception to the checker."""
     filename = os.path.join(os.getcwd(), part.get("filename") or "solution.py")
-    data = part["candidate"].encode("utf-8", "surrogateescape")
+    source = part["candidate"]
     try:
         with open(filename, "wb") as f:  # so tracebacks show its lines, as for a script
-            f.write(data)
+            f.write(source.encode("utf-8", "surrogatepass"))
     except OSError:
         pass
     from importlib.machinery import SourceFileLoader
@@ -513,7 +513,10 @@ def load_module(part, link):
     sys.argv = [os.path.basename(filename)]
     sys.setrecursionlimit(sys.getrecursionlimit() + stack_depth() + 4)
     try:
-        code = compile(data, filename, "exec", dont_inherit=True)
+        try:
+            code = compile(source, filename, "exec", dont_inherit=True)
+        except ValueError as ex:  # NUL bytes: a SyntaxError, as for a script
+            raise SyntaxError(str(ex)) from None
         exec(code, main.__dict__)
     except SystemExit:
         raise
