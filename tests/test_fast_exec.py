@@ -161,8 +161,8 @@ def test_fork_bombs_and_background_daemons_die_with_the_program() -> None:
         assert (await run_fast(box, NOBODY_PROCESSES)).stdout == "[]\n"
         started = asyncio.get_running_loop().time()
         with pytest.raises(TimeoutError):
-            await run_fast(box, bomb, timeout=2)
-        assert asyncio.get_running_loop().time() - started < 6
+            await run_fast(box, bomb, timeout=2)  # spends little CPU per process: the wall-clock backstop ends it
+        assert asyncio.get_running_loop().time() - started < 2 * box.config.wall_factor + 4
         assert (await run_fast(box, NOBODY_PROCESSES)).stdout == "[]\n"
         r = await run_fast(box, PASSING)
         assert passes(r.stdout, r.stderr, r.returncode)
@@ -292,6 +292,7 @@ def test_a_cancelled_program_cannot_disturb_the_next_one() -> None:
 
 def test_a_dead_container_is_replaced() -> None:
     async def body(box: FofDockerSandbox) -> None:
+        await run_fast(box, "pass")  # the server is up: the container dies under a program, not under its start
         first = box.container.id
         running = asyncio.ensure_future(run_fast(box, f"import time\nprint({SENTINEL!r})\ntime.sleep(5)"))
         await asyncio.sleep(1)
