@@ -153,6 +153,8 @@ def test_any_completion_text_is_graded_and_never_ends_the_eval(tmp_path: Path) -
     assert log.status == "success", log.error
     scores = {str(s.id): s.scores["pass_at_1"] for s in log.samples or []}
     assert set(scores) == set(answers)
-    assert all(scores[n].value == "C" for n in ("honest", "lone_surrogate_in_prose", "lone_surrogate_in_code"))
-    assert scores["nul_bytes"].metadata["error_type"] == "SyntaxError"
+    for name in ("honest", "lone_surrogate_in_prose"):
+        assert scores[name].value == "C", (name, scores[name])
+    for name in ("nul_bytes", "lone_surrogate_in_code"):  # no Python source can hold them
+        assert scores[name].metadata["error_type"] == "SyntaxError", (name, scores[name])
     assert scores["ten_megabytes"].value == "C"

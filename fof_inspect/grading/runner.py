@@ -1,10 +1,13 @@
 """The grading runner: the benchmark's tests run in a checker process the candidate cannot reach.
 
 Shipped as source on the grader command's stdin (see command.py) and run by any Python
-3.11+, so standard library only, importing nothing from fof_inspect. It reads two frames
-from fd 0 (each an 8-byte big-endian length and UTF-8 JSON), one at a time:
+3.11+, so standard library only, importing nothing from fof_inspect. The request on fd 0
+is a header line ``fof-grade 1 <runner bytes> <candidate bytes> <tests bytes>``, then
+the candidate part (one JSON line), the runner's source and the tests part (JSON); so a
+log that shows the first lines of an exec's input shows the candidate. BOOTSTRAP reads
+the header, the candidate part and the runner and calls `main`, which:
 
-1. the candidate part, ``{"candidate": module source, "filename": ..., "entry_point": ...}``:
+1. takes the candidate part, ``{"candidate": module source, "filename": ..., "entry_point": ...}``:
    the runner forks the **candidate process**, which loads that module as ``__main__`` and
    then only answers calls; it is forked *before* the next frame is read, so it never
    holds the tests;
@@ -87,9 +90,48 @@ def read_exact(fd, n):
     return b"".join(chunks)
 
 
-def read_request_frame(fd):
-    """One frame of the request on fd 0 (read exactly, so nothing later is buffered)."""
-    return json.loads(read_exact(fd, int.from_bytes(read_exact(fd, 8), "big")))
+MAGIC = "fof-grade"
+BOOTSTRAP = (
+    "import os\n"
+    "def _read(n):\n"
+    "    data = b''\n"
+    "    while len(data) < n:\n"
+    "        chunk = os.read(0, n - len(data))\n"
+    "        if not chunk:\n"
+    "            raise SystemExit('fof grader: the request ended early')\n"
+    "        data += chunk\n"
+    "    return data\n"
+    "_header = b''\n"
+    "while not _header.endswith(b'\\n') and len(_header) < 200:\n"
+    "    _header += _read(1)\n"
+    "_sizes = [int(n) for n in _header.split()[2:5]]\n"
+    "_candidate = _read(_sizes[1])\n"
+    "_runner = {'__name__': 'fof_runner'}\n"
+    "exec(compile(_read(_sizes[0]), 'fof_runner.py', 'exec'), _runner)\n"
+    "_runner['main'](_candidate, _sizes[2], globals().get('ISOLATION'))\n"
+)
+"""What ``python3 -I -c`` runs (GRADE_COMMAND, command.py): reads the header, the
+candidate part and the runner, hands over to `main`; tests stay unread."""
+
+
+def request_header(runner, candidate, tests):
+    return ("%s %d %d %d %d\n" % (MAGIC, VERSION, len(runner), len(candidate), len(tests))).encode()
+
+
+def serve_request(isolation=None):
+    """BOOTSTRAP's steps for a process that has this runner loaded (fof_docker's server):
+    the request's runner is compiled only if it is not this one."""
+    header = b""
+    while not header.endswith(b"\n") and len(header) < 200:
+        header += read_exact(0, 1)
+    sizes = [int(n) for n in header.split()[2:5]]
+    candidate = read_exact(0, sizes[1])
+    runner = read_exact(0, sizes[0])
+    if runner == globals().get("SOURCE"):
+        main(candidate, sizes[2], isolation)
+    namespace = {"__name__": "fof_runner"}
+    exec(compile(runner, "fof_runner.py", "exec"), namespace)
+    namespace["main"](candidate, sizes[2], isolation)
 
 
 def write_all(fd, data):
@@ -710,8 +752,9 @@ def exit_description(status):
 
 
 class Checker:
-    def __init__(self, part, isolation):
+    def __init__(self, part, tests_size, isolation):
         self.part = part
+        self.tests_size = tests_size
         self.isolation = isolation
         self.captures = {}
         self.streams = {}
@@ -740,7 +783,7 @@ class Checker:
             self.isolation.checker()
         else:
             prctl(PR_SET_DUMPABLE, 0)  # the candidate (same user) cannot open our /proc files
-        tests = read_request_frame(0)
+        tests = json.loads(read_exact(0, self.tests_size))
         self.part = None
         try:
             verdict = self.check(tests)
@@ -827,17 +870,18 @@ class Checker:
         }
 
 
-def main(isolation=None):
-    """Grade the request on fd 0; write the result to fd 1."""
+def main(candidate, tests_size, isolation=None):
+    """Grade `candidate` (the candidate part's bytes) with the tests part, `tests_size`
+    bytes still on fd 0; write the result to fd 1. Never returns."""
     result_fd = os.dup(1)
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)  # nothing the tests print can touch the result
     os.close(null)
     try:
-        part = read_request_frame(0)
+        part = json.loads(candidate)
         if part.get("backstop"):
             signal.alarm(int(part["backstop"]))  # a checker stuck on a huge value still ends
-        result = Checker(part, isolation).run()
+        result = Checker(part, tests_size, isolation).run()
     except BaseException as ex:  # the runner itself failed: never a pass
         result = {"runner": VERSION, "passed": False, "error_type": "GraderError",
                   "feedback": "the grader failed: %s: %s\n" % (type(ex).__name__, ex),

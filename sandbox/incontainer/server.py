@@ -221,18 +221,6 @@ def volunteer_for_oom() -> None:
         pass
 
 
-def grade(limits: dict, uids: list, gid: int) -> None:
-    """Run the grader's command on its stdin (fd 0) in this process: the runner sent
-    along, or the one the request brings if it differs. Never returns."""
-    runner = fof_runner.read_exact(0, int.from_bytes(fof_runner.read_exact(0, 8), "big"))
-    isolation = Isolation(limits, uids, gid)
-    if runner == fof_runner.SOURCE:
-        fof_runner.main(isolation)
-    namespace = {"__name__": "fof_runner"}
-    exec(compile(runner, "fof_runner.py", "exec"), namespace)
-    namespace["main"](isolation)
-
-
 def child(limits: dict, uid: int, gid: int, null: int, stdin_fd: int, out_write: int, err_write: int) -> None:
     """The forked child (of the zygote): isolate, run the program (the exec's input,
     on `stdin_fd`), exit. Never returns into the zygote."""
@@ -244,7 +232,7 @@ def child(limits: dict, uid: int, gid: int, null: int, stdin_fd: int, out_write:
             os.dup2(out_write, 1)
             os.dup2(err_write, 2)
             keep_only_fds()
-            grade(limits, GRADE_UIDS, gid)
+            fof_runner.serve_request(Isolation(limits, GRADE_UIDS, gid))  # never returns
         source = read_all(stdin_fd).decode("utf-8", "surrogateescape")
         volunteer_for_oom()
         os.dup2(null, 0)
