@@ -13,7 +13,7 @@ from inspect_ai.solver import TaskState
 
 from fof_inspect.grading.extract import extract_code
 from fof_inspect.scorers.error_counts import error_counts
-from fof_inspect.grading.execution import Execution, execute
+from fof_inspect.grading.execution import VERDICT, Execution, execute
 from fof_inspect.solvers.pipeline_state import PipelineState
 
 
@@ -50,6 +50,7 @@ def pass_at_1() -> Scorer:
             metadata={
                 "error_type": execution.error_type,
                 "code_hash": execution.code_hash,
+                "verdict": VERDICT,
                 **pipeline_metadata(state.store_as(PipelineState), execution),
             },
         )

@@ -738,13 +738,14 @@ def register_source(filename, source):
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
 
 
-def exit_description(status):
-    """Error type and sentence for a candidate process that ended before the tests finished."""
+def exit_description(status, out_of_cpu=False):
+    """Error type and sentence for a candidate process that ended before the tests finished
+    (`out_of_cpu`: it had spent its CPU budget, after which the sandbox kills it)."""
     if status is None:
         return "EarlyExit", "EarlyExit: the program closed the grader's channel before its tests finished.\n"
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        if sig in EXIT_SIGNAL_TIMEOUT:
+        if sig in EXIT_SIGNAL_TIMEOUT or (sig == signal.SIGKILL and out_of_cpu):
             return "Timeout", "Timeout: the program used up its CPU time.\n"
         return "Killed", "Killed: the program was ended by signal %d before its tests finished.\n" % sig
     code = os.waitstatus_to_exitcode(status)
@@ -758,6 +759,7 @@ class Checker:
         self.isolation = isolation
         self.captures = {}
         self.streams = {}
+        self.cpu = 0.0
 
     def start_candidate(self):
         parent, child = socket.socketpair()
@@ -820,7 +822,8 @@ class Checker:
 
     def ended(self):
         status = self.reap(EXIT_GRACE_SECONDS)
-        error_type, sentence = exit_description(status)
+        budget = getattr(self.isolation, "cpu_seconds", 0)
+        error_type, sentence = exit_description(status, bool(budget) and self.cpu >= budget)
         return False, error_type, sentence
 
     def reap(self, grace):
@@ -829,8 +832,9 @@ class Checker:
 
         deadline = time.monotonic() + grace
         while True:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            pid, status, usage = os.wait4(self.pid, os.WNOHANG)
             if pid:
+                self.cpu = usage.ru_utime + usage.ru_stime
                 break
             left = deadline - time.monotonic()
             if left <= 0:

@@ -194,12 +194,13 @@ class Isolation:
 
     def __init__(self, limits: dict, uids: list, gid: int) -> None:
         self.limits, self.uids, self.gid = limits, uids, gid
+        self.cpu_seconds = int(limits.get("cpu_seconds") or 0)
 
     def candidate(self) -> None:
         volunteer_for_oom()
         drop_privileges(self.uids[0], self.gid)
         libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
-        enter_scratch(int(self.limits["mem_bytes"]), cpu_seconds=int(self.limits.get("cpu_seconds") or 0))
+        enter_scratch(int(self.limits["mem_bytes"]), cpu_seconds=self.cpu_seconds)
         os.environ.clear()
         os.environ.update(BASE_ENV, PWD=SCRATCH)
 
