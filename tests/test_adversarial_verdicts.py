@@ -9,14 +9,13 @@ from pathlib import Path
 import pytest
 from inspect_ai import Task, eval
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ModelOutput
-from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import SandboxEnvironmentSpec
 
 from fof_inspect.grading.execution import Execution, execute
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.scorers.pass_at_1 import pass_at_1
 from fof_inspect.sandbox.provider import FofDockerSandbox
+from test_grader import answer_from_metadata
 from test_sandbox import in_sandbox
 
 pytestmark = pytest.mark.usefixtures("docker_sandbox")
@@ -125,17 +124,6 @@ def test_a_correct_program_passes_however_loud() -> None:
     )
     [(_, result)] = grade_in_turn([("loud", loud)])
     assert result.passed and result.error_type is None, result
-
-
-@solver
-def answer_from_metadata() -> Solver:
-    """Answers with the sample's scripted text, as a model would."""
-
-    async def solve(state: TaskState, generate: Generate) -> TaskState:
-        state.output = ModelOutput.from_content(model="script", content=state.metadata["answer"])
-        return state
-
-    return solve
 
 
 def test_any_completion_text_is_graded_and_never_ends_the_eval(tmp_path: Path) -> None:
