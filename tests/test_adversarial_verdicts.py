@@ -146,3 +146,17 @@ def test_any_completion_text_is_graded_and_never_ends_the_eval(tmp_path: Path) -
     for name in ("nul_bytes", "lone_surrogate_in_code"):  # no Python source can hold them
         assert scores[name].metadata["error_type"] == "SyntaxError", (name, scores[name])
     assert scores["ten_megabytes"].value == "C"
+
+
+def test_no_forgery_passes_on_the_local_sandbox_either(tmp_path: Path) -> None:
+    """Same protocol without a second user: what the checker decides still cannot be
+    forged (a candidate that kills its checker leaves no verdict: Killed)."""
+    answers = {name: f"```python\n{code}\n```" for name, code in FORGERIES.items()}
+    answers["honest"] = f"```python\n{HONEST}\n```"
+    metadata = {**HUMANEVAL_LIKE, "timeout": 20}
+    samples = [Sample(id=name, input="f", metadata={**metadata, "answer": a}) for name, a in answers.items()]
+    task = Task(dataset=MemoryDataset(samples), solver=answer_from_metadata(), scorer=pass_at_1(), sandbox="local")
+    [log] = eval(task, model="mockllm/model", log_dir=str(tmp_path), display="none", max_samples=4)
+    assert log.status == "success", log.error
+    for s in log.samples or []:
+        assert s.scores["pass_at_1"].value == ("C" if s.id == "honest" else "I"), (s.id, s.scores["pass_at_1"])
