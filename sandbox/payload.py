@@ -4,9 +4,9 @@ The in-container programs (incontainer/supervisor.py, incontainer/server.py) sha
 incontainer/jail.py, but the image holds no code of ours, so each is sent with jail.py's
 source in front, registered as the module `fof_jail` for their ``from fof_jail import ...``;
 the grading runner (fof_inspect/grading/runner.py) goes along as `fof_runner`, with its
-exact source as `fof_runner.SOURCE`, so the server can tell a request that brings the same
-runner. The in-container programs are package data, not modules of this package: they
-need a container (root, the sandbox uids) and start only as ``__main__``, so importing
+exact source as `fof_runner.SOURCE`, so the server can tell a request that brings the
+same runner. They are package data, not modules of this package: they need a container
+(root, the sandbox uids) and start only as ``__main__``, so importing
 fof_inspect.sandbox never runs them.
 """
 

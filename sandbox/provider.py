@@ -170,12 +170,9 @@ class FofDockerSandbox(SandboxEnvironment):
         if user not in (None, "nobody", str(SANDBOX_UID)):
             raise SandboxUserUnsupportedError(f"fof_docker runs commands only as nobody, not {user}")
         limit = float(timeout) if timeout else self.config.timeout
-        if cmd == GRADE_COMMAND and not cwd and not env:  # the request's bytes, as latin-1 text
-            data = input.encode("utf-8", "surrogateescape") if isinstance(input, str) else input or b""
-            return await self._run_program(data.decode("latin-1"), limit, "grade")
-        if cmd == SCRIPT_COMMAND and not cwd and not env:
+        if (cmd == GRADE_COMMAND or cmd == SCRIPT_COMMAND) and not cwd and not env:
             source = input.decode("utf-8", "surrogateescape") if isinstance(input, bytes) else input or ""
-            return await self._run_program(source, limit)
+            return await self._run_program(source, limit, "grade" if cmd == GRADE_COMMAND else "script")
         spec = {
             "cmd": cmd,
             "cwd": _resolve(cwd) if cwd else None,

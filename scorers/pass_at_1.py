@@ -13,7 +13,7 @@ from inspect_ai.solver import TaskState
 
 from fof_inspect.grading.extract import extract_code
 from fof_inspect.scorers.error_counts import error_counts
-from fof_inspect.grading.execution import Execution, execute
+from fof_inspect.grading.execution import VERDICT, Execution, execute
 from fof_inspect.solvers.pipeline_state import PipelineState
 
 
@@ -51,6 +51,7 @@ def pass_at_1() -> Scorer:
                 "error_type": execution.error_type,
                 "code_hash": execution.code_hash,
                 "time_limit": execution.time_limit,
+                "verdict": VERDICT,
                 **pipeline_metadata(state.store_as(PipelineState), execution),
             },
         )

@@ -4,10 +4,18 @@ passes. The verdict is the checker's, in a process of another user than the cand
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from inspect_ai import Task, eval
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.util import SandboxEnvironmentSpec
 
 from fof_inspect.grading.execution import Execution, execute
+from fof_inspect.sandbox.config import SandboxConfig
+from fof_inspect.scorers.pass_at_1 import pass_at_1
 from fof_inspect.sandbox.provider import FofDockerSandbox
+from test_grader import answer_from_metadata
 from test_sandbox import in_sandbox
 
 pytestmark = pytest.mark.usefixtures("docker_sandbox")
@@ -116,3 +124,39 @@ def test_a_correct_program_passes_however_loud() -> None:
     )
     [(_, result)] = grade_in_turn([("loud", loud)])
     assert result.passed and result.error_type is None, result
+
+
+def test_any_completion_text_is_graded_and_never_ends_the_eval(tmp_path: Path) -> None:
+    answers = {
+        "lone_surrogate_in_code": "```python\ndef f(x):\n    s = '\ud800'\n    return x * 2\n```",
+        "lone_surrogate_in_prose": "Sure \udfff:\n```python\ndef f(x):\n    return x * 2\n```",
+        "nul_bytes": "```python\ndef f(x):\n    return x * 2\x00\n```",
+        "ten_megabytes": "```python\n" + "# " + "x" * 10 * 1024**2 + "\ndef f(x):\n    return x * 2\n```",
+        "honest": f"```python\n{HONEST}\n```",
+    }
+    samples = [Sample(id=name, input="f", metadata={**HUMANEVAL_LIKE, "answer": a}) for name, a in answers.items()]
+    task = Task(dataset=MemoryDataset(samples), solver=answer_from_metadata(), scorer=pass_at_1(),
+                sandbox=SandboxEnvironmentSpec("fof_docker", SandboxConfig(timeout=20)))
+    [log] = eval(task, model="mockllm/model", log_dir=str(tmp_path), display="none", max_samples=2)
+    assert log.status == "success", log.error
+    scores = {str(s.id): s.scores["pass_at_1"] for s in log.samples or []}
+    assert set(scores) == set(answers)
+    for name in ("honest", "lone_surrogate_in_prose"):
+        assert scores[name].value == "C", (name, scores[name])
+    for name in ("nul_bytes", "lone_surrogate_in_code"):  # no Python source can hold them
+        assert scores[name].metadata["error_type"] == "SyntaxError", (name, scores[name])
+    assert scores["ten_megabytes"].value == "C"
+
+
+def test_no_forgery_passes_on_the_local_sandbox_either(tmp_path: Path) -> None:
+    """Same protocol without a second user: what the checker decides still cannot be
+    forged (a candidate that kills its checker leaves no verdict: Killed)."""
+    answers = {name: f"```python\n{code}\n```" for name, code in FORGERIES.items()}
+    answers["honest"] = f"```python\n{HONEST}\n```"
+    metadata = {**HUMANEVAL_LIKE, "timeout": 20}
+    samples = [Sample(id=name, input="f", metadata={**metadata, "answer": a}) for name, a in answers.items()]
+    task = Task(dataset=MemoryDataset(samples), solver=answer_from_metadata(), scorer=pass_at_1(), sandbox="local")
+    [log] = eval(task, model="mockllm/model", log_dir=str(tmp_path), display="none", max_samples=4)
+    assert log.status == "success", log.error
+    for s in log.samples or []:
+        assert s.scores["pass_at_1"].value == ("C" if s.id == "honest" else "I"), (s.id, s.scores["pass_at_1"])

@@ -1,12 +1,12 @@
 """The one command the grader runs, a contract between the grader and any sandbox.
 
 `GRADE_COMMAND` is ``python3 -I -c BOOTSTRAP``: any sandbox with Python 3.11+ on its PATH
-runs it as written. Its stdin is a request of three frames, each an 8-byte big-endian
-length and its bytes (`grade_request`): the runner's source (runner.py, so the sandbox
-needs nothing of ours installed), the candidate part and the tests part, read by the
-runner one at a time (runner.py says why). Its stdout is one JSON result from the
-checker. A provider may recognise this exact command and run it another way with the
-same result: fof_docker runs it in its warm program server (a fork per program).
+runs it as written. Its stdin (`grade_request`) carries the candidate part, the runner's
+source (runner.py, so the sandbox needs nothing of ours installed) and the tests part,
+read in an order that keeps the tests out of the candidate's process (runner.py says
+how). Its stdout is one JSON result from the checker. A provider may recognise this
+exact command and run it another way with the same result: fof_docker runs it in its
+warm program server (a fork per program, the runner already loaded).
 """
 
 from __future__ import annotations
@@ -16,22 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-BOOTSTRAP = (
-    "import os\n"
-    "def _read(n):\n"
-    "    data = b''\n"
-    "    while len(data) < n:\n"
-    "        chunk = os.read(0, n - len(data))\n"
-    "        if not chunk:\n"
-    "            raise SystemExit('fof grader: the request ended early')\n"
-    "        data += chunk\n"
-    "    return data\n"
-    "_runner = {'__name__': 'fof_runner'}\n"
-    "exec(compile(_read(int.from_bytes(_read(8), 'big')), 'fof_runner.py', 'exec'), _runner)\n"
-    "_runner['main'](globals().get('ISOLATION'))\n"
-)
-"""Reads the runner from stdin and runs it; a provider that runs it in-process may bind
-`ISOLATION` (hooks that isolate the candidate and the checker, see runner.py)."""
+from fof_inspect.grading.runner import BOOTSTRAP, request_header
 
 GRADE_COMMAND: list[str] = ["python3", "-I", "-c", BOOTSTRAP]
 
@@ -46,15 +31,11 @@ def runner_source() -> bytes:
     return (Path(__file__).with_name("runner.py")).read_bytes()
 
 
-def frame(data: bytes) -> bytes:
-    return len(data).to_bytes(8, "big") + data
-
-
-def grade_request(candidate: dict[str, Any], tests: dict[str, Any]) -> bytes:
-    """The stdin of `GRADE_COMMAND`: runner, candidate part, tests part.
-
-    JSON with ASCII escapes, so any completion text (lone surrogates, NULs) crosses intact."""
-    return b"".join(frame(part) for part in (runner_source(), _json(candidate), _json(tests)))
+def grade_request(candidate: dict[str, Any], tests: dict[str, Any]) -> str:
+    """The stdin of `GRADE_COMMAND` (runner.py describes it). ASCII (JSON escapes), so any
+    completion text (lone surrogates, NULs) crosses intact, and logs show it as text."""
+    runner, head, rest = runner_source(), _json(candidate) + b"\n", _json(tests)
+    return (request_header(runner, head, rest) + head + runner + rest).decode("ascii")
 
 
 def _json(part: dict[str, Any]) -> bytes:

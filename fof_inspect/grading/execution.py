@@ -63,7 +63,7 @@ async def execute(
     return verdict(result, code_hash).model_copy(update={"time_limit": timeout})
 
 
-def request_for(code: str, metadata: dict[str, Any], tests: str, timeout: float) -> bytes:
+def request_for(code: str, metadata: dict[str, Any], tests: str, timeout: float) -> str:
     """The grader command's stdin for one candidate and its tests."""
     entry_point = metadata.get("entry_point")
     candidate = {"candidate": build_candidate(code, metadata), "filename": "solution.py",
@@ -89,7 +89,7 @@ def verdict(result: ExecResult[str], code_hash: str) -> Execution:
                      code_hash=code_hash, returncode=result.returncode)
 
 
-async def run_request(box: SandboxEnvironment, request: bytes, timeout: float) -> ExecResult[str]:
+async def run_request(box: SandboxEnvironment, request: str, timeout: float) -> ExecResult[str]:
     """Run the grader's command in the sample's sandbox, whichever provider it is: one
     `exec`, never retried on timeout (an infinite loop would cost several times its limit)."""
     return await box.exec(GRADE_COMMAND, input=request, timeout=int(max(1, round(timeout))), timeout_retry=False)

@@ -1,10 +1,13 @@
 """The grading runner: the benchmark's tests run in a checker process the candidate cannot reach.
 
 Shipped as source on the grader command's stdin (see command.py) and run by any Python
-3.11+, so standard library only, importing nothing from fof_inspect. It reads two frames
-from fd 0 (each an 8-byte big-endian length and UTF-8 JSON), one at a time:
+3.11+, so standard library only, importing nothing from fof_inspect. The request on fd 0
+is a header line ``fof-grade 1 <runner bytes> <candidate bytes> <tests bytes>``, then
+the candidate part (one JSON line), the runner's source and the tests part (JSON); so a
+log that shows the first lines of an exec's input shows the candidate. BOOTSTRAP reads
+the header, the candidate part and the runner and calls `main`, which:
 
-1. the candidate part, ``{"candidate": module source, "filename": ..., "entry_point": ...}``:
+1. takes the candidate part, ``{"candidate": module source, "filename": ..., "entry_point": ...}``:
    the runner forks the **candidate process**, which loads that module as ``__main__`` and
    then only answers calls; it is forked *before* the next frame is read, so it never
    holds the tests;
@@ -87,9 +90,48 @@ def read_exact(fd, n):
     return b"".join(chunks)
 
 
-def read_request_frame(fd):
-    """One frame of the request on fd 0 (read exactly, so nothing later is buffered)."""
-    return json.loads(read_exact(fd, int.from_bytes(read_exact(fd, 8), "big")))
+MAGIC = "fof-grade"
+BOOTSTRAP = (
+    "import os\n"
+    "def _read(n):\n"
+    "    data = b''\n"
+    "    while len(data) < n:\n"
+    "        chunk = os.read(0, n - len(data))\n"
+    "        if not chunk:\n"
+    "            raise SystemExit('fof grader: the request ended early')\n"
+    "        data += chunk\n"
+    "    return data\n"
+    "_header = b''\n"
+    "while not _header.endswith(b'\\n') and len(_header) < 200:\n"
+    "    _header += _read(1)\n"
+    "_sizes = [int(n) for n in _header.split()[2:5]]\n"
+    "_candidate = _read(_sizes[1])\n"
+    "_runner = {'__name__': 'fof_runner'}\n"
+    "exec(compile(_read(_sizes[0]), 'fof_runner.py', 'exec'), _runner)\n"
+    "_runner['main'](_candidate, _sizes[2], globals().get('ISOLATION'))\n"
+)
+"""What ``python3 -I -c`` runs (GRADE_COMMAND, command.py): reads the header, the
+candidate part and the runner, hands over to `main`; tests stay unread."""
+
+
+def request_header(runner, candidate, tests):
+    return ("%s %d %d %d %d\n" % (MAGIC, VERSION, len(runner), len(candidate), len(tests))).encode()
+
+
+def serve_request(isolation=None):
+    """BOOTSTRAP's steps for a process that has this runner loaded (fof_docker's server):
+    the request's runner is compiled only if it is not this one."""
+    header = b""
+    while not header.endswith(b"\n") and len(header) < 200:
+        header += read_exact(0, 1)
+    sizes = [int(n) for n in header.split()[2:5]]
+    candidate = read_exact(0, sizes[1])
+    runner = read_exact(0, sizes[0])
+    if runner == globals().get("SOURCE"):
+        main(candidate, sizes[2], isolation)
+    namespace = {"__name__": "fof_runner"}
+    exec(compile(runner, "fof_runner.py", "exec"), namespace)
+    namespace["main"](candidate, sizes[2], isolation)
 
 
 def write_all(fd, data):
@@ -498,10 +540,10 @@ def candidate_main(sock, out_w, err_w, part, isolation):
 def load_module(part, link):
     """Run the candidate's module as ``__main__`` would; report an uncaught exception to the checker."""
     filename = os.path.join(os.getcwd(), part.get("filename") or "solution.py")
-    data = part["candidate"].encode("utf-8", "surrogateescape")
+    source = part["candidate"]
     try:
         with open(filename, "wb") as f:  # so tracebacks show its lines, as for a script
-            f.write(data)
+            f.write(source.encode("utf-8", "surrogatepass"))
     except OSError:
         pass
     from importlib.machinery import SourceFileLoader
@@ -513,7 +555,10 @@ def load_module(part, link):
     sys.argv = [os.path.basename(filename)]
     sys.setrecursionlimit(sys.getrecursionlimit() + stack_depth() + 4)
     try:
-        code = compile(data, filename, "exec", dont_inherit=True)
+        try:
+            code = compile(source, filename, "exec", dont_inherit=True)
+        except ValueError as ex:  # NUL bytes: a SyntaxError, as for a script
+            raise SyntaxError(str(ex)) from None
         exec(code, main.__dict__)
     except SystemExit:
         raise
@@ -693,13 +738,14 @@ def register_source(filename, source):
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
 
 
-def exit_description(status):
-    """Error type and sentence for a candidate process that ended before the tests finished."""
+def exit_description(status, out_of_cpu=False):
+    """Error type and sentence for a candidate process that ended before the tests finished
+    (`out_of_cpu`: it had spent its CPU budget, after which the sandbox kills it)."""
     if status is None:
         return "EarlyExit", "EarlyExit: the program closed the grader's channel before its tests finished.\n"
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        if sig in EXIT_SIGNAL_TIMEOUT:
+        if sig in EXIT_SIGNAL_TIMEOUT or (sig == signal.SIGKILL and out_of_cpu):
             return "Timeout", "Timeout: the program used up its CPU time.\n"
         return "Killed", "Killed: the program was ended by signal %d before its tests finished.\n" % sig
     code = os.waitstatus_to_exitcode(status)
@@ -707,11 +753,13 @@ def exit_description(status):
 
 
 class Checker:
-    def __init__(self, part, isolation):
+    def __init__(self, part, tests_size, isolation):
         self.part = part
+        self.tests_size = tests_size
         self.isolation = isolation
         self.captures = {}
         self.streams = {}
+        self.cpu = 0.0
 
     def start_candidate(self):
         parent, child = socket.socketpair()
@@ -737,7 +785,7 @@ class Checker:
             self.isolation.checker()
         else:
             prctl(PR_SET_DUMPABLE, 0)  # the candidate (same user) cannot open our /proc files
-        tests = read_request_frame(0)
+        tests = json.loads(read_exact(0, self.tests_size))
         self.part = None
         try:
             verdict = self.check(tests)
@@ -774,7 +822,8 @@ class Checker:
 
     def ended(self):
         status = self.reap(EXIT_GRACE_SECONDS)
-        error_type, sentence = exit_description(status)
+        budget = getattr(self.isolation, "cpu_seconds", 0)
+        error_type, sentence = exit_description(status, bool(budget) and self.cpu >= budget)
         return False, error_type, sentence
 
     def reap(self, grace):
@@ -783,8 +832,9 @@ class Checker:
 
         deadline = time.monotonic() + grace
         while True:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            pid, status, usage = os.wait4(self.pid, os.WNOHANG)
             if pid:
+                self.cpu = usage.ru_utime + usage.ru_stime
                 break
             left = deadline - time.monotonic()
             if left <= 0:
@@ -824,17 +874,18 @@ class Checker:
         }
 
 
-def main(isolation=None):
-    """Grade the request on fd 0; write the result to fd 1."""
+def main(candidate, tests_size, isolation=None):
+    """Grade `candidate` (the candidate part's bytes) with the tests part, `tests_size`
+    bytes still on fd 0; write the result to fd 1. Never returns."""
     result_fd = os.dup(1)
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)  # nothing the tests print can touch the result
     os.close(null)
     try:
-        part = read_request_frame(0)
+        part = json.loads(candidate)
         if part.get("backstop"):
             signal.alarm(int(part["backstop"]))  # a checker stuck on a huge value still ends
-        result = Checker(part, isolation).run()
+        result = Checker(part, tests_size, isolation).run()
     except BaseException as ex:  # the runner itself failed: never a pass
         result = {"runner": VERSION, "passed": False, "error_type": "GraderError",
                   "feedback": "the grader failed: %s: %s\n" % (type(ex).__name__, ex),

@@ -5,14 +5,14 @@ of ``python3 -I -c`` as root (sent with jail.py, see payload.py), so standard li
 only. It answers frames on stdin with frames on stdout, each a 4-byte big-endian
 length and UTF-8 JSON:
     {"op": "hello"}  ->  {"pid": ..., "python": ..., "clean": ...}
-    {"op": "run", "kind", "source", "timeout", "cpu_seconds", "mem_bytes", "output_cap"}  ->
-        the supervisor's result object (returncode, timed_out, oom_killed, stdout, stderr,
-        ..., cpu_seconds, clean).
-`kind` "grade" is the grader's command (fof_inspect/grading/command.py): `source` is its
-stdin (latin-1 text of the request bytes), given to the child as the command's stdin (a
-memfd), and the child runs the grading runner with the candidate as the sandbox user and
-the checker as a second user (`CHECKER_UID`), so the candidate can neither signal, trace
-nor read the checker. `kind` "script" (the default) runs `source` as a script.
+    {"op": "run", "source", "timeout", "cpu_seconds", "mem_bytes", "output_cap"}  ->  the
+        supervisor's result object (returncode, timed_out, oom_killed, stdout, stderr, ...,
+        cpu_seconds, clean).
+A request with ``"kind": "grade"`` is the grader's command (fof_inspect/grading/command.py):
+its child runs the grading runner (fof_runner, sent along, see payload.py) on the exec's
+input instead of a script, with the candidate as the sandbox user and the checker, which
+decides the verdict, as a second user (`CHECKER_UID`), so the candidate can neither
+signal, trace nor read it.
 
 A program gets the isolation the supervisor gives a command (jail.py): a root killer
 forked before it starts, a wall-clock backstop (`timeout`) and a CPU-time budget per
@@ -44,7 +44,6 @@ import gc
 import io
 import json
 import os
-import resource
 import signal
 import socket
 import sys
@@ -76,10 +75,9 @@ PRELOAD = (
 SOURCE_NAME = "solution.py"
 PR_SET_DUMPABLE = 4
 READ_CHUNK = 1 << 20
-CHECKER_UID = 65533
-"""The checker's user: not the sandbox user, so no program can signal, trace or read it."""
 libc = ctypes.CDLL(None, use_errno=True)
-RUNNER_SOURCE = fof_runner.SOURCE
+GRADE_UIDS: list = []
+"""The candidate's and the checker's uids (the spec's `uids`), set before the zygote starts."""
 
 
 # ---- the program, in its forked child -------------------------------------------
@@ -190,22 +188,25 @@ def read_all(fd: int) -> bytes:
 
 
 class Isolation:
-    """The runner's hooks: the candidate becomes the sandbox user in a fresh scratch
-    directory (as a script's process does below), the checker a user of its own."""
+    """The grading runner's hooks: the candidate becomes the sandbox user in a fresh
+    scratch directory under the program's limits (as a script's process does below), the
+    checker a user of its own that no program can reach."""
 
-    def __init__(self, request: dict, uid: int, gid: int) -> None:
-        self.request, self.uid, self.gid = request, uid, gid
+    def __init__(self, limits: dict, uids: list, gid: int) -> None:
+        self.limits, self.uids, self.gid = limits, uids, gid
+        self.cpu_seconds = int(limits.get("cpu_seconds") or 0)
 
     def candidate(self) -> None:
         volunteer_for_oom()
-        drop_privileges(self.uid, self.gid)
+        drop_privileges(self.uids[0], self.gid)
         libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
-        enter_scratch(int(self.request["mem_bytes"]), cpu_seconds=int(self.request.get("cpu_seconds") or 0))
+        enter_scratch(int(self.limits["mem_bytes"]), cpu_seconds=self.cpu_seconds)
         os.environ.clear()
         os.environ.update(BASE_ENV, PWD=SCRATCH)
 
     def checker(self) -> None:
-        drop_privileges(CHECKER_UID, CHECKER_UID)
+        checker_uid = self.uids[1]
+        drop_privileges(checker_uid, checker_uid)
         libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
         os.environ.clear()
         os.environ.update(BASE_ENV)
@@ -221,18 +222,6 @@ def volunteer_for_oom() -> None:
         pass
 
 
-def grade(request: dict, uid: int, gid: int) -> None:
-    """Run the grader's command on its stdin (fd 0), in this process: the shipped runner
-    unless the request brings another one."""
-    runner = fof_runner.read_exact(0, int.from_bytes(fof_runner.read_exact(0, 8), "big"))
-    isolation = Isolation(request, uid, gid)
-    if runner == RUNNER_SOURCE:
-        fof_runner.main(isolation)
-    namespace = {"__name__": "fof_runner"}
-    exec(compile(runner, "fof_runner.py", "exec"), namespace)
-    namespace["main"](isolation)
-
-
 def child(limits: dict, uid: int, gid: int, null: int, stdin_fd: int, out_write: int, err_write: int) -> None:
     """The forked child (of the zygote): isolate, run the program (the exec's input,
     on `stdin_fd`), exit. Never returns into the zygote."""
@@ -240,15 +229,11 @@ def child(limits: dict, uid: int, gid: int, null: int, stdin_fd: int, out_write:
     try:
         os.setsid()
         if limits.get("kind") == "grade":
-            os.dup2(stdin_fd, 0)
+            os.dup2(stdin_fd, 0)  # the runner reads it, the candidate never sees it
             os.dup2(out_write, 1)
             os.dup2(err_write, 2)
             keep_only_fds()
-            cpu_seconds = int(limits.get("cpu_seconds") or 0)
-            if cpu_seconds:  # the checker's own budget (the candidate gets its own in Isolation.candidate)
-                resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-            grade(limits, uid, gid)  # exits
-
+            fof_runner.serve_request(Isolation(limits, GRADE_UIDS, gid))  # never returns
         source = read_all(stdin_fd).decode("utf-8", "surrogateescape")
         volunteer_for_oom()
         os.dup2(null, 0)
@@ -358,7 +343,7 @@ def run(request: dict, zygote: Zygote, killer: Killer) -> dict:
     the wall-clock backstop (`timeout`); a child that spent its CPU budget
     (`cpu_seconds`: SIGXCPU, or SIGKILL at the hard limit) timed out too."""
     stdin_fd = os.memfd_create("stdin")
-    data = request.pop("source").encode("latin-1" if request.get("kind") == "grade" else "utf-8", "surrogateescape")
+    data = request.pop("source").encode("utf-8", "surrogateescape")
     while data:
         data = data[os.write(stdin_fd, data):]
     os.lseek(stdin_fd, 0, os.SEEK_SET)
@@ -455,6 +440,7 @@ def main() -> None:
         __import__(name)
     gc.freeze()  # forked programs' collections then leave the server's pages shared
     os.set_inheritable(null, False)
+    GRADE_UIDS[:] = uids
     zygote = start_zygote(uid, gid, null)  # before any request
     killer = Killer(uids, killer_uid, act_on_eof=False) if clean else None
     while (request := read_frame(channel_in)) is not None:
