@@ -29,6 +29,11 @@ class SandboxConfig(BaseModel, frozen=True):
         description="the grader's programs: `timeout` is a CPU-time budget per process, and this many times it "
         "the wall-clock backstop (for programs that sleep or block); other commands: `timeout` is wall clock",
     )
+    max_wall_factor: float = Field(
+        default=30.0, ge=1.0,
+        description="the grader's programs: the backstop moves on by the time the machine's load kept a program "
+        "waiting for a CPU, up to this many times `timeout`",
+    )
     memory: str = Field(default="512m", description="container memory (and memory+swap) limit")
     memory_bytes: int = Field(default=512 * 1024**2, gt=0, description="address-space limit of each program")
     cpus: float = Field(default=1.0, gt=0)

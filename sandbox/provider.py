@@ -201,18 +201,22 @@ class FofDockerSandbox(SandboxEnvironment):
         """`exec(GRADE_COMMAND, input=source)` through the container's warm program server:
         the same isolation and result (TimeoutError included), but `limit` is a CPU-time
         budget per process, with `limit x wall_factor` seconds of wall clock as the
-        backstop, so that a loaded machine does not turn slow programs into timeouts.
+        backstop, moved on by the time the machine's load kept the program waiting for a
+        CPU (up to `limit x max_wall_factor`), so that load does not turn slow programs
+        into timeouts.
 
         If the server dies mid-program (or never answers), the program fails as killed -
         never a pass - and the next one gets a new server, or a new container. If the
         clean-up after the program cannot be verified, the program keeps its result and
         the container is replaced before anything else runs."""
         wall = limit * self.config.wall_factor
+        hard = limit * max(self.config.max_wall_factor, self.config.wall_factor)
         request = {
             "op": "run",
             "kind": kind,
             "source": source,
             "timeout": wall,
+            "hard_timeout": hard,
             "cpu_seconds": math.ceil(limit),
             "output_cap": self.config.output_cap,
             "mem_bytes": self.config.memory_bytes,
@@ -220,7 +224,7 @@ class FofDockerSandbox(SandboxEnvironment):
         async with self._lock:
             server = await self._server()
             try:
-                result = await server.request(request, wall + SLACK_SECONDS)
+                result = await server.request(request, hard + SLACK_SECONDS)
             except ChannelBroken as ex:
                 logger.warning("sandbox program server lost in container %s: %s", self.container.id[:12], ex)
                 result = _lost_result()

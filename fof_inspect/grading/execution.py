@@ -21,6 +21,9 @@ from fof_inspect.grading.program import build_candidate
 
 DEFAULT_TIMEOUT = 10.0
 FEEDBACK_CHARS = 4000
+BACKSTOP_FACTOR = 30
+"""The checker's own last-resort alarm, in multiples of the limit: beyond fof_docker's, which
+lets a program the machine's load keeps waiting run up to 30x its limit in wall clock."""
 OOM_NOTE = "MemoryError: killed by the sandbox's memory limit"
 """What fof_docker adds to the command's stderr (which no program writes) after an OOM kill."""
 VERDICT = "split"
@@ -67,7 +70,7 @@ def request_for(code: str, metadata: dict[str, Any], tests: str, timeout: float)
     """The grader command's stdin for one candidate and its tests."""
     entry_point = metadata.get("entry_point")
     candidate = {"candidate": build_candidate(code, metadata), "filename": "solution.py",
-                 "backstop": int(3 * timeout) + 10}
+                 "backstop": int(BACKSTOP_FACTOR * timeout) + 10}
     return grade_request(candidate, {"prefix": metadata.get("prefix") or "", "tests": tests, "entry_point": entry_point})
 
 

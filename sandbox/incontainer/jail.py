@@ -39,6 +39,10 @@ KILL_SECONDS = 3.0
 WIPE_SECONDS = 5.0
 """How long the wipe may take (a tree of millions of files) before it reports failure."""
 MAX_FD = 1 << 20
+CONTAINER_CPUS = 1
+"""How many of a program's processes can run at once without waiting for each other (the
+container's CPU limit): with more runnable, their wait is the program's own doing."""
+LOAD_RECHECK_SECONDS = 0.5
 PROGRAM_NICE = 10
 """Programs yield the container's CPU to its server and killer (a fork bomb of 128
 processes then cannot starve the deadline or the clean-up); idle, those cost nothing."""
@@ -366,10 +370,33 @@ def failure(ex: BaseException) -> dict:
             "stdout_bytes": 0, "stderr_bytes": 0, "duration": 0.0}
 
 
+def waiting_for_cpu(uids) -> float:
+    """Seconds the busiest live sandbox process has spent runnable but waiting for a CPU
+    (/proc/<pid>/schedstat's run-queue delay): time the machine's load took from it, not
+    time it ran or slept. 0 when that is not the machine's doing - more runnable sandbox
+    processes than the container's CPUs (a fork bomb competes with itself) - or unknown."""
+    busiest, runnable = (0, 0.0), 0
+    for pid in live_processes(uids):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                running = f.read().rpartition(")")[2].split()[0] == "R"
+            with open("/proc/%d/schedstat" % pid) as f:
+                on_cpu, delay = (int(x) for x in f.read().split()[:2])
+        except (OSError, ValueError, IndexError):
+            continue
+        runnable += running
+        busiest = max(busiest, (on_cpu, delay / 1e9))
+    return busiest[1] if runnable <= CONTAINER_CPUS else 0.0
+
+
 def supervise(child, out_fd: int, err_fd: int, timeout: float, cap: int, killer: Killer,
-              oom_before: int, started: float) -> dict:
+              oom_before: int, started: float, load_uids=None, hard_timeout: float = 0.0) -> dict:
     """Collect a started command's output until it ends or its deadline passes, then
     fire the killer (nothing of it may live on) and describe what happened.
+
+    With `load_uids`, the deadline moves on by the time the machine's load kept the
+    program waiting for a CPU (`waiting_for_cpu`), up to `hard_timeout`: a CPU-bound
+    program on a loaded machine is stopped by its CPU budget, not by the wall clock.
 
     Returns once the output pipes reach EOF, i.e. once every process that held them is
     dead: the result is final, though the killer may still be wiping; the caller must
@@ -386,11 +413,16 @@ def supervise(child, out_fd: int, err_fd: int, timeout: float, cap: int, killer:
     except (AttributeError, OSError):  # old kernel or seccomp profile: poll for the exit
         pidfd = None
     deadline = started + timeout
+    hard_deadline = started + max(hard_timeout, timeout)
     ended = timed_out = killed = False
     while True:
         now = time.monotonic()
         if not ended and (pidfd is None and child.poll() is not None):
             ended = True
+        if not ended and now >= deadline and load_uids and now < hard_deadline:
+            deadline = min(started + timeout + waiting_for_cpu(load_uids), hard_deadline)
+            if now < deadline:  # look again soon: the load may have gone
+                deadline = min(deadline, now + LOAD_RECHECK_SECONDS)
         if not ended and now >= deadline:
             ended = timed_out = True
         if ended and not killed:

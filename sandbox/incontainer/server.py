@@ -362,7 +362,7 @@ def run(request: dict, zygote: Zygote, killer: Killer) -> dict:
         for fd in (stdin_fd, out_write, err_write):
             os.close(fd)
     result = supervise(spawned, out_fd, err_fd, float(request["timeout"]), int(request["output_cap"]),
-                       killer, oom_before, started)
+                       killer, oom_before, started, GRADE_UIDS, float(request.get("hard_timeout") or 0))
     cpu_budget = int(request.get("cpu_seconds") or 0)
     if cpu_budget and (result["returncode"] == -signal.SIGXCPU
                        or (result["returncode"] == -signal.SIGKILL and spawned.cpu >= cpu_budget)):
