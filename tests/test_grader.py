@@ -14,9 +14,8 @@ from inspect_ai.util import SandboxEnvironmentSpec
 from support.sandbox import sandbox_containers
 from support.solvers import answer_from_metadata
 from fof_inspect.sandbox.config import SandboxConfig
-from fof_inspect.grading.error_type import classify, exception_class
 from fof_inspect.scorers.pass_at_1 import pass_at_1
-from fof_inspect.grading.program import build_program
+from fof_inspect.grading.program import build_candidate
 
 pytestmark = pytest.mark.usefixtures("docker_sandbox")
 
@@ -147,26 +146,12 @@ def test_abuse_is_graded_correctly_and_leaves_the_sandbox_usable(tmp_path: Path)
     assert sandbox_containers() == []
 
 
-def test_program_keeps_the_prompts_imports_and_helpers() -> None:
+def test_candidate_module_keeps_the_prompts_imports_and_helpers() -> None:
     prompt = 'import math\n\ndef helper(x):\n    return x * 2\n\ndef f(x):\n    """Double the square root."""\n'
     metadata = {"prefix": prompt, "entry_point": "f"}
-    full = build_program("def f(x):\n    return helper(math.sqrt(x))", metadata, "assert f(4) == 4", "S")
-    assert full.startswith(prompt) and "assert f(4) == 4" in full and full.rstrip().endswith('b"\\nS\\n")')
-    body = build_program("    return helper(math.sqrt(x))", metadata, "assert f(4) == 4", "S")
+    full = build_candidate("def f(x):\n    return helper(math.sqrt(x))", metadata)
+    assert full.startswith(prompt) and full.endswith("return helper(math.sqrt(x))")
+    body = build_candidate("    return helper(math.sqrt(x))", metadata)
     assert prompt.rstrip() + "\n    return helper(math.sqrt(x))" in body
-    unindented = build_program("return helper(math.sqrt(x))", metadata, "", "S")
+    unindented = build_candidate("return helper(math.sqrt(x))", metadata)
     assert '"""Double the square root."""\n\nreturn helper' in unindented  # never re-indented
-
-
-def test_classify_reads_the_last_exception_of_a_traceback() -> None:
-    chained = (
-        "Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\nKeyError: 'a'\n\n"
-        "During handling of the above exception, another exception occurred:\n\n"
-        "Traceback (most recent call last):\n  File \"<stdin>\", line 3, in <module>\n"
-        "json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)\n"
-    )
-    assert exception_class(chained) == "JSONDecodeError"
-    assert exception_class("AssertionError\n") is None  # no traceback, no exception
-    assert classify(0, "out\nS\n", "", "S") is None
-    assert classify(0, "out\n", "", "S") == "EarlyExit"
-    assert classify(-9, "", "", "S") == "Killed"

