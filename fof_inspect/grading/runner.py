@@ -66,7 +66,7 @@ OUTPUT_CAP = 16 * 1024
 MAX_FRAME = 256 * 1024**2
 PIPE_BYTES = 1 << 20
 EXIT_GRACE_SECONDS = 1.0
-"""How long the candidate may take over its exit steps (atexit, threads) after the tests."""
+"""How long a failed candidate may take over its exit steps (atexit, threads), for its output."""
 MAX_DEPTH = 200
 """Nesting depth of a value that may cross (deeper values raise TypeError)."""
 PR_SET_PDEATHSIG = 1
@@ -856,7 +856,12 @@ class Checker:
 
     def result(self, verdict):
         passed, error_type, feedback = verdict
-        if passed or error_type not in ("EarlyExit", "Killed", "Timeout"):
+        if passed:  # the verdict is final: nothing the candidate does at exit is waited for
+            try:
+                os.kill(self.pid, signal.SIGKILL)  # possible only without a sandbox user (its killer's job then)
+            except OSError:
+                pass
+        elif error_type not in ("EarlyExit", "Killed", "Timeout"):  # let it finish, for its output
             try:
                 self.link.send(["exit"])
             except CandidateEnded:
