@@ -50,6 +50,7 @@ def pass_at_1() -> Scorer:
             metadata={
                 "error_type": execution.error_type,
                 "code_hash": execution.code_hash,
+                "time_limit": execution.time_limit,
                 "verdict": VERDICT,
                 **pipeline_metadata(state.store_as(PipelineState), execution),
             },

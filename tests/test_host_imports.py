@@ -43,6 +43,10 @@ def load(path, name: str):
 
 
 def test_importing_a_script_by_path_runs_nothing(monkeypatch) -> None:
-    monkeypatch.setitem(sys.modules, "fof_jail", load(IN_CONTAINER / "jail.py", "fof_jail"))  # as in the container
+    # the shared modules, as payload.py provides them in the container
+    monkeypatch.setitem(sys.modules, "fof_jail", load(IN_CONTAINER / "jail.py", "fof_jail"))
+    runner = importlib.import_module("fof_inspect.grading.runner")
+    monkeypatch.setattr(runner, "SOURCE", b"", raising=False)
+    monkeypatch.setitem(sys.modules, "fof_runner", runner)
     for entry in ("server.py", "supervisor.py"):
         assert callable(load(IN_CONTAINER / entry, "probe").main)  # defined, not run

@@ -36,6 +36,9 @@ class Execution(BaseModel):
     """The candidate's stderr and the failure: the tests' failing line and the candidate's traceback."""
     code_hash: str = ""
     returncode: int | None = None
+    time_limit: float | None = None
+    """The limit the program ran under, in seconds: on fof_docker CPU time per process (with a
+    wall-clock backstop of the sandbox's `wall_factor` times it), on other sandboxes wall clock."""
 
 
 async def execute(
@@ -55,8 +58,9 @@ async def execute(
             error_type=TIMEOUT,
             feedback=f"Timeout: the program did not finish within {timeout:g} seconds (infinite loop or too slow).",
             code_hash=code_hash,
+            time_limit=timeout,
         )
-    return verdict(result, code_hash)
+    return verdict(result, code_hash).model_copy(update={"time_limit": timeout})
 
 
 def request_for(code: str, metadata: dict[str, Any], tests: str, timeout: float) -> str:
