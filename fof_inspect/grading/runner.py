@@ -713,6 +713,22 @@ def free_names(tests, defined):
     return sorted(loads - bound)
 
 
+def bind_names(namespace, described, wanted, entry):
+    """Bind the names the tests take from the candidate, as it described them, but only
+    those asked for (never a builtin, the prefix's helpers or the tests' own names) and
+    only in ways it cannot use to judge a test: the entry point as whatever it is; a
+    standard module by name, imported afresh here; a capitalised name (a class the tests
+    build objects of, e.g. MBPP's Node) as a handle; anything else is left unbound."""
+    if type(described) is not dict:
+        raise TypeError("the program sent a malformed answer")
+    for name in wanted:
+        kind, value = (described.get(name) or (None, None)) if type(described.get(name)) in (list, tuple) else (None, None)
+        if kind == "module":
+            namespace[name] = import_module(value)
+        elif kind == "value" and (name == entry or name[:1].isupper()):
+            namespace[name] = value
+
+
 def import_module(name):
     """A standard module the candidate imported and the tests use (in-process they would share it)."""
     if type(name) is not str or name.partition(".")[0] not in sys.stdlib_module_names:
@@ -810,9 +826,8 @@ class Checker:
         register_source(TESTS_FILENAME, source)
         try:
             exec(compile(prefix, PREFIX_FILENAME, "exec", dont_inherit=True), namespace)
-            wanted = free_names(source, namespace) + ([entry] if entry else [])
-            for name, (kind, value) in peer.ask(["names", sorted(set(wanted))]).items():
-                namespace[name] = import_module(value) if kind == "module" else value
+            wanted = sorted(set(free_names(source, namespace) + ([entry] if entry else [])))
+            bind_names(namespace, peer.ask(["names", wanted]), wanted, entry)
             exec(compile(source, TESTS_FILENAME, "exec", dont_inherit=True), namespace)
         except CandidateEnded:
             raise
