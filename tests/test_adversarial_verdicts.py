@@ -25,7 +25,7 @@ HUMANEVAL_LIKE = {
     "tests": "def check(candidate):\n    assert candidate(2) == 4\n    assert abs(candidate(1.5) - 3.0) < 1e-6\n"
     "    assert isinstance(candidate(1), int)\n    assert helper(candidate(1)) == 4\n\ncheck(f)",
     "entry_point": "f",
-    "timeout": 5,
+    "timeout": 10,
 }
 HONEST = "def f(x):\n    return x * 2"
 WRONG = "def f(x):\n    return x + 1\n"
@@ -94,12 +94,12 @@ def test_no_forgery_passes_and_the_next_honest_program_does() -> None:
     programs: list[tuple[str, str]] = []
     for name, code in FORGERIES.items():
         programs += [(name, code), (f"honest after {name}", HONEST)]
+    wrong = []
     for name, result in grade_in_turn(programs):
-        if name.startswith("honest"):
-            assert result.passed, (name, result)
-            continue
-        assert not result.passed, (name, result)
-        assert result.error_type in EXPECTED.get(name, {"AssertionError"}), (name, result)
+        expected = {None} if name.startswith("honest") else EXPECTED.get(name, {"AssertionError"})
+        if result.passed != name.startswith("honest") or result.error_type not in expected:
+            wrong.append((name, result))
+    assert wrong == []
 
 
 def test_the_refiner_sees_the_failing_assertion_and_the_candidates_traceback() -> None:

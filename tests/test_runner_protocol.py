@@ -61,3 +61,14 @@ def test_the_candidates_own_output_is_kept_apart_from_the_verdict() -> None:
                    "assert f() == 1")
     assert (result["passed"], result["error_type"]) == (False, "AssertionError")
     assert result["stdout"] == "to stdout\n" and result["stderr"] == "to stderr\n"
+
+
+def test_a_candidate_cannot_bind_the_tests_other_names_to_its_own_objects() -> None:
+    """`math` used by the tests but imported only by the candidate is the real module, and
+    lowercase names other than the entry point are never bound to the candidate's objects."""
+    result = grade("class Fake:\n    def isclose(self, *a, **k):\n        return True\nmath = Fake()\n"
+                   "def helper(x):\n    return True\ndef f(x):\n    return x + 1",
+                   "assert math.isclose(f(1), 1)")
+    assert (result["passed"], result["error_type"]) == (False, "NameError"), result
+    result = grade("import math\ndef f(x):\n    return x + 1", "assert math.isclose(f(1), 1)")
+    assert (result["passed"], result["error_type"]) == (False, "AssertionError"), result

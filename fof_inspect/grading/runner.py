@@ -66,7 +66,7 @@ OUTPUT_CAP = 16 * 1024
 MAX_FRAME = 256 * 1024**2
 PIPE_BYTES = 1 << 20
 EXIT_GRACE_SECONDS = 1.0
-"""How long the candidate may take over its exit steps (atexit, threads) after the tests."""
+"""How long a failed candidate may take over its exit steps (atexit, threads), for its output."""
 MAX_DEPTH = 200
 """Nesting depth of a value that may cross (deeper values raise TypeError)."""
 PR_SET_PDEATHSIG = 1
@@ -713,6 +713,22 @@ def free_names(tests, defined):
     return sorted(loads - bound)
 
 
+def bind_names(namespace, described, wanted, entry):
+    """Bind the names the tests take from the candidate, as it described them, but only
+    those asked for (never a builtin, the prefix's helpers or the tests' own names) and
+    only in ways it cannot use to judge a test: the entry point as whatever it is; a
+    standard module by name, imported afresh here; a capitalised name (a class the tests
+    build objects of, e.g. MBPP's Node) as a handle; anything else is left unbound."""
+    if type(described) is not dict:
+        raise TypeError("the program sent a malformed answer")
+    for name in wanted:
+        kind, value = (described.get(name) or (None, None)) if type(described.get(name)) in (list, tuple) else (None, None)
+        if kind == "module":
+            namespace[name] = import_module(value)
+        elif kind == "value" and (name == entry or name[:1].isupper()):
+            namespace[name] = value
+
+
 def import_module(name):
     """A standard module the candidate imported and the tests use (in-process they would share it)."""
     if type(name) is not str or name.partition(".")[0] not in sys.stdlib_module_names:
@@ -810,9 +826,8 @@ class Checker:
         register_source(TESTS_FILENAME, source)
         try:
             exec(compile(prefix, PREFIX_FILENAME, "exec", dont_inherit=True), namespace)
-            wanted = free_names(source, namespace) + ([entry] if entry else [])
-            for name, (kind, value) in peer.ask(["names", sorted(set(wanted))]).items():
-                namespace[name] = import_module(value) if kind == "module" else value
+            wanted = sorted(set(free_names(source, namespace) + ([entry] if entry else [])))
+            bind_names(namespace, peer.ask(["names", wanted]), wanted, entry)
             exec(compile(source, TESTS_FILENAME, "exec", dont_inherit=True), namespace)
         except CandidateEnded:
             raise
@@ -856,7 +871,12 @@ class Checker:
 
     def result(self, verdict):
         passed, error_type, feedback = verdict
-        if passed or error_type not in ("EarlyExit", "Killed", "Timeout"):
+        if passed:  # the verdict is final: nothing the candidate does at exit is waited for
+            try:
+                os.kill(self.pid, signal.SIGKILL)  # possible only without a sandbox user (its killer's job then)
+            except OSError:
+                pass
+        elif error_type not in ("EarlyExit", "Killed", "Timeout"):  # let it finish, for its output
             try:
                 self.link.send(["exit"])
             except CandidateEnded:
