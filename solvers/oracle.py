@@ -21,7 +21,7 @@ from inspect_ai.model import ChatMessageAssistant, ModelOutput
 from inspect_ai.scorer import CORRECT, Score, Value, score
 from inspect_ai.solver import TaskState
 
-from fof_inspect.grading.error_type import NO_CODE, exception_class
+from fof_inspect.grading.error_type import NO_CODE
 from fof_inspect.grading.execution import FEEDBACK_CHARS, Execution, execute
 from fof_inspect.solvers.feedback_mode import FeedbackMode, feedback_tests
 
@@ -31,6 +31,27 @@ TASK_SCORER: Oracle = "task_scorer"
 
 INCORRECT_TYPE = "Incorrect"
 """The error type of a failure the task's scorer judged without a Python traceback."""
+
+_EXCEPTION_LINE = re.compile(r"^(?P<name>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?::.*)?$")
+
+
+def exception_class(text: str) -> str | None:
+    """The class of the last uncaught exception in a Python traceback within `text`.
+
+    A foreign scorer's explanation is the only account of a failure it gives, so here
+    (unlike fof's own grader, whose runner reports the exception itself) the type is read
+    from text: a label for the reports, never a verdict."""
+    if "Traceback (most recent call last):" not in text and '  File "' not in text:
+        return None
+    for line in reversed(text.splitlines()):
+        if not line or line[0].isspace():
+            continue
+        match = _EXCEPTION_LINE.match(line)
+        if match:
+            name = match.group("name").rsplit(".", 1)[-1]
+            if name[0].isupper():
+                return name
+    return None
 
 FENCE_LINE = re.compile(r"^[ \t]*```[\w+-]*[ \t]*\n?", re.MULTILINE)
 
