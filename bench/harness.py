@@ -58,6 +58,7 @@ from inspect_ai.log import EvalLog, read_eval_log  # noqa: E402
 from inspect_ai.model import CachePolicy  # noqa: E402
 
 from fof_inspect import evolve  # noqa: E402
+from fof_inspect.compat import clear_model_cache  # noqa: E402
 from fof_inspect.datasets import humaneval_dataset  # noqa: E402
 from fof_inspect.genome import Genome  # noqa: E402
 from fof_inspect.genome_eval import GenomeEvaluation, evaluate_genomes, genome_task  # noqa: E402
@@ -158,9 +159,7 @@ def serving(script: Callable[[Request], str], models: set[str], latency: float, 
 
 def forget_models() -> None:
     """Drop Inspect's memoised models and the preflight's memo, which ignore the env vars."""
-    from inspect_ai.model import _model
-
-    _model._models.clear()
+    clear_model_cache()
     _pulled.cache_clear()
 
 

@@ -11,7 +11,6 @@ from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import Solver, generate
 from inspect_ai.util import SandboxEnvironmentSpec
 
-from fof_inspect.cli_names import expose_bare_names
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.sandbox.provider import FofDockerSandbox  # noqa: F401  (registers fof_docker)
 from fof_inspect.grading.execution import DEFAULT_TIMEOUT
@@ -34,7 +33,6 @@ def benchmark_task(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Task:
     """A benchmark task graded by pass@1 in a sandbox, solved by one generation by default."""
-    expose_bare_names()
     for sample in dataset:
         sample.metadata = {**(sample.metadata or {}), "timeout": timeout}
     return Task(

@@ -14,9 +14,9 @@ import random
 from pathlib import Path
 from typing import Any
 
-from inspect_ai._util.error import PrerequisiteError
 from pydantic import BaseModel, Field
 
+from fof_inspect.compat import PrerequisiteError
 from fof_inspect.genome import Genome
 
 STATE_FILE = "state.json"

@@ -21,9 +21,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.dataset import MemoryDataset, Sample
 
+from fof_inspect.compat import PrerequisiteError
 from fof_inspect.grading.extract import parse_quietly
 
 __all__ = [

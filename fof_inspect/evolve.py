@@ -21,11 +21,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.model import CachePolicy
 
 from fof_inspect.benchmark_task import MAX_CONNECTIONS
 from fof_inspect.checkpoint import RunState, SpeciesState
+from fof_inspect.compat import PrerequisiteError
 from fof_inspect.genome import Genome
 from fof_inspect.genome_eval import (
     GenomeEvaluation,

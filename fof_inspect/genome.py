@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Annotated, Any, Self, TypeVar, get_args
 
 import yaml
-from inspect_ai._util.error import PrerequisiteError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
+from fof_inspect.compat import PrerequisiteError
 from fof_inspect.prompts import PROMPT_POOLS, NodeKind, unknown_prompt_message
 
 __all__ = [

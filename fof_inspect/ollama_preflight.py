@@ -13,7 +13,8 @@ from functools import lru_cache
 
 import httpx
 import ollama
-from inspect_ai._util.error import PrerequisiteError
+
+from fof_inspect.compat import PrerequisiteError
 
 DEFAULT_HOST = "http://localhost:11434"
 PROBE_TIMEOUT = 5.0

@@ -53,15 +53,18 @@ def node_config(node: NodeGene, model: Model) -> GenerateConfig:
     )
 
 
-async def call_node(kind: NodeKind, node: NodeGene, user_message: str, cache: bool | CachePolicy = False) -> ModelOutput:
-    """One chat completion: the node's pool prompt as system message, then `user_message`."""
+async def call_node(
+    kind: NodeKind, node: NodeGene, user_message: str, cache: bool | CachePolicy = False, epoch: int = 1
+) -> ModelOutput:
+    """One chat completion: the node's pool prompt as system message, then `user_message`
+    (`epoch`: the sample's, which a per-epoch cache keys on)."""
     model = node_model(kind, node)
     system = system_prompt(kind, node.prompt)
     messages = [ChatMessageSystem(content=system), ChatMessageUser(content=user_message)]
     config = node_config(node, model)
     if not cache:
         return await model.generate(messages, config=config, cache=cache)
-    async with _one_at_a_time(_call_key(model, system, user_message, config, cache)):
+    async with _one_at_a_time(_call_key(model, system, user_message, config, cache, epoch)):
         return await model.generate(messages, config=config, cache=cache)
 
 
@@ -85,11 +88,10 @@ async def _one_at_a_time(key: tuple[str, ...]) -> AsyncIterator[None]:
             _pending[key] = (lock, users - 1)
 
 
-def _call_key(model: Model, system: str, user: str, config: GenerateConfig, cache: bool | CachePolicy) -> tuple[str, ...]:
+def _call_key(
+    model: Model, system: str, user: str, config: GenerateConfig, cache: bool | CachePolicy, epoch: int
+) -> tuple[str, ...]:
     """What Inspect's cache key depends on here (a superset is safe: it only dedupes less)."""
-    from inspect_ai.solver._task_state import sample_state  # private, Inspect is pinned
-
     policy = cache if isinstance(cache, CachePolicy) else CachePolicy()
-    state = sample_state()
-    epoch = str(state.epoch) if policy.per_epoch and state is not None else ""
-    return (str(model), str(model.api.base_url), system, user, config.model_dump_json(), repr(vars(policy)), epoch)
+    per_epoch = str(epoch) if policy.per_epoch else ""
+    return (str(model), str(model.api.base_url), system, user, config.model_dump_json(), repr(vars(policy)), per_epoch)

@@ -7,10 +7,12 @@
 from inspect_ai import Task, task
 from inspect_ai.solver import Solver
 
-import fof_inspect.solvers  # noqa: F401  (registers the solvers for --solver)
 from fof_inspect.benchmark_task import benchmark_task
+from fof_inspect.cli_names import bare_solvers
 from fof_inspect.datasets import humaneval_dataset
 from fof_inspect.grading.execution import DEFAULT_TIMEOUT
+
+globals().update(bare_solvers(__name__))  # `--solver champion` etc. when run by path (cli_names.py)
 
 
 @task

@@ -12,6 +12,7 @@ from typing import Protocol
 import pytest
 
 from fake_ollama import FakeOllama, Request
+from fof_inspect.compat import clear_model_cache
 
 # --------------------------------------------------------------------------
 # Fake Ollama server
@@ -30,22 +31,6 @@ class FakeOllamaFactory(Protocol):
         latency: float = 0.0,
         parallel: int | None = None,
     ) -> FakeOllama: ...
-
-
-def _clear_inspect_model_cache() -> None:
-    """Drop Inspect's memoised models.
-
-    ``get_model`` memoises by name/config/explicit base URL, *not* by the
-    ``OLLAMA_BASE_URL`` env var, so without this a later test could reuse a
-    model still pointing at an earlier test's (stopped) server.
-    """
-    try:
-        from inspect_ai.model import _model
-    except ImportError:  # pragma: no cover - inspect_ai is a hard dependency
-        return
-    cache = getattr(_model, "_models", None)
-    if isinstance(cache, dict):
-        cache.clear()
 
 
 @pytest.fixture
@@ -68,14 +53,14 @@ def fake_ollama(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOllamaFactory]:
         servers.append(server)
         monkeypatch.setenv("OLLAMA_BASE_URL", server.base_url)
         monkeypatch.setenv("OLLAMA_HOST", server.host)
-        _clear_inspect_model_cache()
+        clear_model_cache()
         return server
 
     yield start
 
     for server in reversed(servers):
         server.stop()
-    _clear_inspect_model_cache()
+    clear_model_cache()
 
 
 # --------------------------------------------------------------------------

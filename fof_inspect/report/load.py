@@ -32,7 +32,6 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 import pandas as pd
-from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.analysis import (
     EvalConfiguration,
     EvalInfo,
@@ -44,6 +43,8 @@ from inspect_ai.analysis import (
 )
 from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
 from inspect_ai.scorer import Score
+
+from fof_inspect.compat import PrerequisiteError
 
 SCORER = "pass_at_1"
 BENCHMARK_TITLES = {"humaneval": "HumanEval", "mbpp": "MBPP"}
