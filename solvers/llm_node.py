@@ -2,7 +2,7 @@
 
 The model comes from `--model-role <node>=…` if given, else the genome's model for the
 node, else the eval's model. Every setting that matters for reproducing the paper is
-explicit per call: temperature, max tokens, seed, the 4096-token context, and bounded
+explicit per call: temperature, max tokens, seed, the 4096-token context (Ollama only), and bounded
 retries and timeouts so a dead server cannot hang an eval.
 
 With a cache (the search's generation cache), identical calls made at the same time -
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 from inspect_ai.model import (
@@ -41,7 +42,6 @@ def node_model(kind: NodeKind, node: NodeGene) -> Model:
 
 
 def node_config(node: NodeGene, model: Model) -> GenerateConfig:
-    options = {"num_ctx": node.num_ctx} if str(model).startswith("ollama/") else None
     return GenerateConfig(
         temperature=node.temperature,
         max_tokens=node.max_tokens,
@@ -49,8 +49,17 @@ def node_config(node: NodeGene, model: Model) -> GenerateConfig:
         max_retries=MAX_RETRIES,
         attempt_timeout=ATTEMPT_TIMEOUT,
         timeout=ATTEMPT_TIMEOUT * (MAX_RETRIES + 1),
-        extra_body={"options": options} if options else None,
+        extra_body=ollama_options(node, model),
     )
+
+
+def ollama_options(node: NodeGene, model: Model) -> dict[str, Any] | None:
+    """Ollama's own request options (the node's context size), for `ollama/` models only:
+    any other provider (vLLM, llama.cpp, LiteLLM, an `openai-api/` server) gets a plain
+    OpenAI request, since a strict server rejects fields it does not know."""
+    if not str(model).startswith("ollama/"):
+        return None
+    return {"options": {"num_ctx": node.num_ctx}}
 
 
 async def call_node(

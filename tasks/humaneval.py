@@ -16,6 +16,12 @@ globals().update(bare_solvers(__name__))  # `--solver champion` etc. when run by
 
 
 @task
-def humaneval(solver: Solver | None = None, sandbox: str = "fof_docker", timeout: float = DEFAULT_TIMEOUT) -> Task:
-    """`-T sandbox=local` runs without Docker (no isolation); `-T timeout=` seconds per program."""
-    return benchmark_task(humaneval_dataset(), solver, sandbox, timeout)
+def humaneval(
+    solver: Solver | None = None,
+    sandbox: str = "fof_docker",
+    timeout: float = DEFAULT_TIMEOUT,
+    sandbox_config: str | None = None,
+) -> Task:
+    """`-T sandbox=local` runs without Docker (no isolation), `-T sandbox=k8s -T sandbox_config=values.yaml`
+    on another provider; `-T timeout=` seconds per program."""
+    return benchmark_task(humaneval_dataset(), solver, sandbox, timeout, sandbox_config)

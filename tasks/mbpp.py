@@ -21,6 +21,8 @@ def mbpp(
     data_dir: str | None = None,
     sandbox: str = "fof_docker",
     timeout: float = DEFAULT_TIMEOUT,
+    sandbox_config: str | None = None,
 ) -> Task:
-    """`-T data_dir=` (else $FOF_DATA_DIR) holds mbpp/sanitized-mbpp.json; `-T split=test` for 257."""
-    return benchmark_task(mbpp_dataset(data_dir=data_dir, split=split), solver, sandbox, timeout)
+    """`-T data_dir=` (else $FOF_DATA_DIR) holds mbpp/sanitized-mbpp.json; `-T split=test` for 257;
+    `-T sandbox=` and `-T sandbox_config=` as for humaneval."""
+    return benchmark_task(mbpp_dataset(data_dir=data_dir, split=split), solver, sandbox, timeout, sandbox_config)
