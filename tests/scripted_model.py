@@ -11,6 +11,9 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 
+from inspect_ai.model import ModelOutput
+from inspect_ai.solver import Generate, Solver, TaskState, solver
+
 from fake_ollama import Request
 from fof_inspect.prompts import PROMPT_POOLS
 
@@ -43,3 +46,14 @@ class Script:
             self.calls[kind, problem] += 1
             n = self.calls[kind, problem]
         return self.answer(kind, problem, n)
+
+
+@solver
+def answer_from_metadata() -> Solver:
+    """Answers with the sample's scripted text (metadata "answer"), as a model would."""
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        state.output = ModelOutput.from_content(model="script", content=state.metadata["answer"])
+        return state
+
+    return solve

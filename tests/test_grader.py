@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from inspect_ai import Task, eval
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ModelOutput
-from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import SandboxEnvironmentSpec
 
 from conftest import sandbox_containers
+from scripted_model import answer_from_metadata
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.grading.error_type import classify, exception_class
 from fof_inspect.scorers.pass_at_1 import pass_at_1
@@ -23,17 +22,6 @@ pytestmark = pytest.mark.usefixtures("docker_sandbox")
 
 TIMEOUT = 3
 TESTS = "assert f() == 1"
-
-
-@solver
-def answer_from_metadata() -> Solver:
-    """Answers with the sample's scripted text, as a model would."""
-
-    async def solve(state: TaskState, generate: Generate) -> TaskState:
-        state.output = ModelOutput.from_content(model="script", content=state.metadata["answer"])
-        return state
-
-    return solve
 
 
 def fenced(code: str) -> str:

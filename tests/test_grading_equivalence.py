@@ -30,14 +30,12 @@ from typing import Any
 import pytest
 from inspect_ai import Task, eval
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ModelOutput
-from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from fof_inspect.benchmark_task import sandbox_spec
 from fof_inspect.datasets import humaneval_dataset
 from fof_inspect.grading.execution import FEEDBACK_CHARS
 from fof_inspect.scorers.pass_at_1 import pass_at_1
-from scripted_model import fenced
+from scripted_model import answer_from_metadata, fenced
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_sandbox")]
 
@@ -95,17 +93,6 @@ CORPUS: dict[str, tuple[str, str | None]] = {
     "isolated_mode": ("import sys\ndef f(x):\n    assert sys.flags.isolated == 1 and sys.path[0] != ''\n"
                       "    return x * x", None),
 }
-
-
-@solver
-def answer_from_metadata() -> Solver:
-    """Answers with the sample's scripted text, as a model would."""
-
-    async def solve(state: TaskState, generate: Generate) -> TaskState:
-        state.output = ModelOutput.from_content(model="script", content=state.metadata["answer"])
-        return state
-
-    return solve
 
 
 def corpus_samples() -> list[Sample]:
