@@ -19,7 +19,8 @@ from scripted_model import fenced
 from test_pipeline import REPO, cli, humaneval_script
 
 PRIVATE_INSPECT = re.compile(r"inspect_ai(\.[A-Za-z_]\w*)*\._|from inspect_ai[\w.]* import\s*\(?[^)\n]*\b_\w")
-COMPAT = Path("fof_inspect") / "compat.py"
+ALLOWED = {Path("fof_inspect") / "compat.py", Path("tests") / "test_public_inspect.py"}
+"""The compat module, and this test (its own examples of the pattern)."""
 
 
 def python_files() -> list[Path]:
@@ -31,7 +32,7 @@ def test_no_private_inspect_module_is_used_outside_the_compat_module() -> None:
     offenders = [
         f"{path}:{n}: {line.strip()}"
         for path in python_files()
-        if path != COMPAT
+        if path not in ALLOWED
         for n, line in enumerate((REPO / path).read_text().splitlines(), 1)
         if PRIVATE_INSPECT.search(line)
     ]
