@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 from inspect_ai import Task
 from inspect_ai.dataset import Dataset
@@ -11,7 +12,7 @@ from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import Solver, generate
 from inspect_ai.util import SandboxEnvironmentSpec
 
-from fof_inspect.cli_names import expose_bare_names
+from fof_inspect.compat import PrerequisiteError
 from fof_inspect.preflight import eval_models, preflight
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.sandbox.provider import FofDockerSandbox  # noqa: F401  (registers fof_docker)
@@ -35,6 +36,7 @@ def benchmark_task(
     sandbox: str = "fof_docker",
     timeout: float = DEFAULT_TIMEOUT,
     extraction: str = DEFAULT_MODE,
+    sandbox_config: str | None = None,
 ) -> Task:
     """A benchmark task graded by pass@1 in a sandbox, solved by one generation by default.
 
@@ -43,7 +45,6 @@ def benchmark_task(
     `extraction` (`sanitize` or `as_written`) is how code is taken from every answer
     (fof_inspect/grading/extract.py); each sample's metadata carries it to every node.
     """
-    expose_bare_names()
     mode = check_mode(extraction)
     preflight(eval_models())
     for sample in dataset:
@@ -52,18 +53,23 @@ def benchmark_task(
         dataset=dataset,
         solver=solver or generate(),
         scorer=pass_at_1(),
-        sandbox=sandbox_spec(sandbox, timeout),
+        sandbox=sandbox_spec(sandbox, timeout, sandbox_config),
         # about 2x OLLAMA_NUM_PARALLEL (4) keeps Ollama's slots busy without a long queue
         # there (bench/harness.py); --max-connections overrides it
         config=GenerateConfig(max_connections=MAX_CONNECTIONS),
     )
 
 
-def sandbox_spec(name: str, timeout: float) -> SandboxEnvironmentSpec:
-    """`fof_docker` (default, hardened), `local` (no isolation, said loudly) or another provider."""
+def sandbox_spec(name: str, timeout: float, config: str | None = None) -> SandboxEnvironmentSpec:
+    """`fof_docker` (default, hardened), `local` (no isolation, said loudly) or any other
+    Inspect provider (`docker`, `k8s`, ...) with its own config file (a compose file, Helm
+    values), given relative to the working directory."""
     if name == "fof_docker":
+        if config:
+            raise PrerequisiteError("fof_docker takes no -T sandbox_config= file (its limits: -T timeout=, SandboxConfig)")
         return SandboxEnvironmentSpec("fof_docker", SandboxConfig(timeout=timeout))
     if name == "local":
         print(NO_ISOLATION_WARNING, file=sys.stderr)
         logger.warning(NO_ISOLATION_WARNING)
-    return SandboxEnvironmentSpec(name)
+    # Inspect reads a relative config path from the task file's folder: make it the user's
+    return SandboxEnvironmentSpec(name, str(Path(config).resolve()) if config else None)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from inspect_ai._util.error import PrerequisiteError
 
 from fof_inspect.cli_evolve import add_evolve_arguments
 from fof_inspect.cli_evolve import run as run_evolve
+from fof_inspect.compat import PrerequisiteError
 from fof_inspect.report import add_report_parser, run_report
 
 

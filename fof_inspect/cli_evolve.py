@@ -8,7 +8,7 @@ import typing
 from datetime import datetime
 from pathlib import Path
 
-from inspect_ai._util.error import PrerequisiteError
+from fof_inspect.compat import PrerequisiteError
 from pydantic import ValidationError
 
 from fof_inspect.search.config import RunConfig

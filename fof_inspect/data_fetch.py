@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from inspect_ai._util.error import PrerequisiteError
+from fof_inspect.compat import PrerequisiteError
 
 from fof_inspect.datasets import DATA_DIR_ENV, MBPP_FILE, MBPP_SHA256, MBPP_URL
 

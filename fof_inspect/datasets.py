@@ -19,9 +19,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.dataset import MemoryDataset, Sample
 
+from fof_inspect.compat import PrerequisiteError
 from fof_inspect.docstring_examples import humaneval_public_tests
 from fof_inspect.grading.extract import parse_quietly
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Annotated, Any, Self, TypeVar, get_args
 
 import yaml
-from inspect_ai._util.error import PrerequisiteError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
+from fof_inspect.compat import PrerequisiteError
 from fof_inspect.prompts import PROMPT_POOLS, NodeKind, unknown_prompt_message
 
 __all__ = [
@@ -82,12 +82,18 @@ def _in_range(lo: _N, hi: _N | None = None) -> AfterValidator:
 
 
 def _inspect_model_name(name: str | None) -> str | None:
-    """Catch a bare Ollama tag here rather than as a provider error mid-eval."""
+    """Any Inspect provider (`ollama/`, `vllm/`, `llama-cpp-python/`, `litellm-proxy/`, ...);
+    catch a bare Ollama tag here rather than as a provider error mid-eval."""
     if name is not None:
         provider, _, model = name.partition("/")
         if not provider or not model:
             raise _invalid(
                 f"{name!r} is not an Inspect model name; use provider/model, e.g. ollama/{name or 'llama3.2:3b'}"
+            )
+        if provider == "openai-api" and not all(model.partition("/")[::2]):
+            raise _invalid(
+                f"{name!r} names no service: use openai-api/<service>/<model> "
+                "(with <SERVICE>_BASE_URL and <SERVICE>_API_KEY set)"
             )
     return name
 

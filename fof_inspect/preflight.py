@@ -26,7 +26,7 @@ from functools import lru_cache
 
 import httpx
 import ollama
-from inspect_ai._util.error import PrerequisiteError
+from fof_inspect.compat import PrerequisiteError
 from inspect_ai.model import Model, get_model, model_roles
 
 DEFAULT_HOST = "http://localhost:11434"

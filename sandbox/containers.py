@@ -17,8 +17,8 @@ import threading
 from dataclasses import dataclass, field
 
 from docker.errors import APIError, ImageNotFound, NotFound
-from inspect_ai._util.error import PrerequisiteError
 
+from fof_inspect.compat import PrerequisiteError
 from fof_inspect.sandbox.channel import Channel
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.sandbox.engine import engine, exec_with_input

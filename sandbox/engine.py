@@ -13,7 +13,8 @@ from typing import Any
 import docker
 from docker.errors import DockerException
 from docker.utils.socket import STDERR, STDOUT, frames_iter
-from inspect_ai._util.error import PrerequisiteError
+
+from fof_inspect.compat import PrerequisiteError
 
 START_HINT = (
     "Start it (`sudo systemctl start docker`, or `sudo dockerd > /tmp/dockerd.log 2>&1 &` "

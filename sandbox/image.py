@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Literal
 
 from docker.errors import APIError, BuildError, ImageNotFound
-from inspect_ai._util.error import PrerequisiteError
 
+from fof_inspect.compat import PrerequisiteError
 from fof_inspect.sandbox.config import IMAGE
 from fof_inspect.sandbox.engine import engine
 

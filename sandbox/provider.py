@@ -27,6 +27,7 @@ mid-program is verified again by its next server before anything runs.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import math
@@ -39,6 +40,7 @@ from inspect_ai.util import (
     OutputLimitExceededError,
     SandboxEnvironment,
     SandboxEnvironmentConfigType,
+    SandboxEnvironmentLimits,
     SandboxUnavailableError,
     SandboxUserUnsupportedError,
     sandboxenv,
@@ -64,7 +66,6 @@ SERVER_ENV = {"LANG": "C.UTF-8"}
 SERVER_START_SECONDS = 60.0
 SLACK_SECONDS = 30.0
 """How much longer than the program's limit the host waits for the supervisor or server."""
-READ_LIMIT = 100 * 1024**2
 
 
 @sandboxenv(name="fof_docker")
@@ -195,6 +196,10 @@ class FofDockerSandbox(SandboxEnvironment):
         if not result.get("clean"):
             async with self._lock:
                 await self._replace_container("its clean-up after a command could not be verified")
+        if _not_started(result, "PermissionError"):
+            # as Inspect's contract says (and its docker and local sandboxes do): a command
+            # that may not be executed raises, one that is missing is an ordinary exit 127
+            raise PermissionError(errno.EACCES, "permission denied: cannot execute", cmd[0])
         return _exec_result(result, limit)
 
     async def _run_program(self, source: str, limit: float, kind: str = "script") -> ExecResult[str]:
@@ -236,8 +241,14 @@ class FofDockerSandbox(SandboxEnvironment):
     async def write_file(self, file: str, contents: str | bytes) -> None:
         path = _resolve(file)
         data = contents.encode() if isinstance(contents, str) else contents
-        script = 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"'
-        code, _, err = await self._raw(["/bin/sh", "-c", script, "sh", path], data, 60)
+        # a write that fails midway (out of space) leaves no partial file behind
+        script = 'mkdir -p -- "$(dirname -- "$1")" && { cat > "$1" || { rm -f -- "$1" 2>/dev/null; exit 1; }; }'
+        try:
+            code, _, err = await self._raw(["/bin/sh", "-c", script, "sh", path], data, 60)
+        except (BrokenPipeError, ConnectionResetError):
+            # the writer died before taking all of the contents: out of space
+            await self._raw(["/bin/rm", "-f", "--", path], b"", 60)
+            raise OSError(errno.ENOSPC, "no space left in the sandbox for a file this large", path) from None
         if code != 0:
             _raise_file_error(path, err)
 
@@ -249,11 +260,12 @@ class FofDockerSandbox(SandboxEnvironment):
 
     async def read_file(self, file: str, text: bool = True) -> Union[str, bytes]:
         path = _resolve(file)
-        code, out, err = await self._raw(["/bin/cat", "--", path], b"", 60)
+        limit = SandboxEnvironmentLimits.MAX_READ_FILE_SIZE  # Inspect's, per context
+        code, out, err = await self._raw(["/usr/bin/head", "-c", str(limit + 1), "--", path], b"", 60)
         if code != 0:
             _raise_file_error(path, err)
-        if len(out) > READ_LIMIT:
-            raise OutputLimitExceededError(limit_str="100 MiB", truncated_output=None)
+        if len(out) > limit:
+            raise OutputLimitExceededError(limit_str=SandboxEnvironmentLimits.MAX_READ_FILE_SIZE_STR, truncated_output=None)
         return out.decode() if text else out
 
     async def _raw(self, cmd: list[str], data: bytes, timeout: float) -> tuple[int, bytes, bytes]:
@@ -327,6 +339,11 @@ def _exec_result(result: dict[str, Any], limit: float) -> ExecResult[str]:
     )
 
 
+def _not_started(result: dict[str, Any], error: str) -> bool:
+    """Whether the supervisor could not start the command, failing with `error` (jail.failure)."""
+    return result["returncode"] == 127 and result.get("duration") == 0.0 and result["stderr"].startswith(f"{error}: ")
+
+
 def _lost_result() -> dict[str, Any]:
     """What a program whose server died under it did, as far as grading goes: it was killed."""
     return {
@@ -373,12 +390,16 @@ def _resolve(path: str) -> str:
 
 
 def _raise_file_error(path: str, err: bytes) -> None:
+    """The OSError a local file operation would raise (errno, message and path in its text)."""
     message = err.decode(errors="replace").strip()
-    if "No such file" in message:
-        raise FileNotFoundError(path)
-    if "Is a directory" in message:
-        raise IsADirectoryError(path)
-    if "Permission denied" in message or "Read-only" in message:
-        raise PermissionError(f"{path}: {message}")
+    for marker, error, number in (
+        ("No such file", FileNotFoundError, errno.ENOENT),
+        ("Is a directory", IsADirectoryError, errno.EISDIR),
+        ("Not a directory", NotADirectoryError, errno.ENOTDIR),
+        ("Permission denied", PermissionError, errno.EACCES),
+        ("Read-only", PermissionError, errno.EROFS),
+        ("No space left", OSError, errno.ENOSPC),
+    ):
+        if marker in message:
+            raise error(number, os.strerror(number), path)
     raise RuntimeError(f"{path}: {message}")
-

@@ -23,7 +23,7 @@ def analyzer(node: NodeGene, feedback: str = "hidden", cache: bool | CachePolicy
             code=pipeline.code or "",
             feedback=pipeline.execution.feedback if pipeline.execution else "",
         )
-        output = await call_node("analyzer", node, message, cache)
+        output = await call_node("analyzer", node, message, cache, state.epoch)
         pipeline.analysis = output.completion
         return state
 

@@ -18,7 +18,9 @@ def generator(node: NodeGene, feedback: str = "hidden", cache: bool | CachePolic
     mode = check_mode(feedback)
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        output = await call_node("generator", node, GENERATOR_TEMPLATE.format(problem=problem_text(state, mode)), cache)
+        output = await call_node(
+            "generator", node, GENERATOR_TEMPLATE.format(problem=problem_text(state, mode)), cache, state.epoch
+        )
         pipeline = state.store_as(PipelineState)
         extraction = extract(output.completion, state.metadata)
         pipeline.code, pipeline.extraction = extraction.code, extraction

@@ -2,7 +2,7 @@
 
 The model comes from `--model-role <node>=…` if given, else the genome's model for the
 node, else the eval's model. Every setting that matters for reproducing the paper is
-explicit per call: temperature, max tokens, seed, the 4096-token context, and bounded
+explicit per call: temperature, max tokens, seed, the 4096-token context (Ollama only), and bounded
 retries and timeouts so a dead server cannot hang an eval.
 
 With a cache (the search's generation cache), identical calls made at the same time -
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 from inspect_ai.model import (
@@ -41,7 +42,6 @@ def node_model(kind: NodeKind, node: NodeGene) -> Model:
 
 
 def node_config(node: NodeGene, model: Model) -> GenerateConfig:
-    options = {"num_ctx": node.num_ctx} if str(model).startswith("ollama/") else None
     return GenerateConfig(
         temperature=node.temperature,
         max_tokens=node.max_tokens,
@@ -49,19 +49,31 @@ def node_config(node: NodeGene, model: Model) -> GenerateConfig:
         max_retries=MAX_RETRIES,
         attempt_timeout=ATTEMPT_TIMEOUT,
         timeout=ATTEMPT_TIMEOUT * (MAX_RETRIES + 1),
-        extra_body={"options": options} if options else None,
+        extra_body=ollama_options(node, model),
     )
 
 
-async def call_node(kind: NodeKind, node: NodeGene, user_message: str, cache: bool | CachePolicy = False) -> ModelOutput:
-    """One chat completion: the node's pool prompt as system message, then `user_message`."""
+def ollama_options(node: NodeGene, model: Model) -> dict[str, Any] | None:
+    """Ollama's own request options (the node's context size), for `ollama/` models only:
+    any other provider (vLLM, llama.cpp, LiteLLM, an `openai-api/` server) gets a plain
+    OpenAI request, since a strict server rejects fields it does not know."""
+    if not str(model).startswith("ollama/"):
+        return None
+    return {"options": {"num_ctx": node.num_ctx}}
+
+
+async def call_node(
+    kind: NodeKind, node: NodeGene, user_message: str, cache: bool | CachePolicy = False, epoch: int = 1
+) -> ModelOutput:
+    """One chat completion: the node's pool prompt as system message, then `user_message`
+    (`epoch`: the sample's, which a per-epoch cache keys on)."""
     model = node_model(kind, node)
     system = system_prompt(kind, node.prompt)
     messages = [ChatMessageSystem(content=system), ChatMessageUser(content=user_message)]
     config = node_config(node, model)
     if not cache:
         return await model.generate(messages, config=config, cache=cache)
-    async with _one_at_a_time(_call_key(model, system, user_message, config, cache)):
+    async with _one_at_a_time(_call_key(model, system, user_message, config, cache, epoch)):
         return await model.generate(messages, config=config, cache=cache)
 
 
@@ -85,11 +97,10 @@ async def _one_at_a_time(key: tuple[str, ...]) -> AsyncIterator[None]:
             _pending[key] = (lock, users - 1)
 
 
-def _call_key(model: Model, system: str, user: str, config: GenerateConfig, cache: bool | CachePolicy) -> tuple[str, ...]:
+def _call_key(
+    model: Model, system: str, user: str, config: GenerateConfig, cache: bool | CachePolicy, epoch: int
+) -> tuple[str, ...]:
     """What Inspect's cache key depends on here (a superset is safe: it only dedupes less)."""
-    from inspect_ai.solver._task_state import sample_state  # private, Inspect is pinned
-
     policy = cache if isinstance(cache, CachePolicy) else CachePolicy()
-    state = sample_state()
-    epoch = str(state.epoch) if policy.per_epoch and state is not None else ""
-    return (str(model), str(model.api.base_url), system, user, config.model_dump_json(), repr(vars(policy)), epoch)
+    per_epoch = str(epoch) if policy.per_epoch else ""
+    return (str(model), str(model.api.base_url), system, user, config.model_dump_json(), repr(vars(policy)), per_epoch)

@@ -6,11 +6,13 @@
 from inspect_ai import Task, task
 from inspect_ai.solver import Solver
 
-import fof_inspect.solvers  # noqa: F401  (registers the solvers for --solver)
 from fof_inspect.benchmark_task import benchmark_task
+from fof_inspect.cli_names import bare_solvers
 from fof_inspect.datasets import mbpp_dataset
 from fof_inspect.grading.execution import DEFAULT_TIMEOUT
 from fof_inspect.grading.extract import DEFAULT_MODE
+
+globals().update(bare_solvers(__name__))  # `--solver champion` etc. when run by path (cli_names.py)
 
 
 @task
@@ -21,7 +23,9 @@ def mbpp(
     sandbox: str = "fof_docker",
     timeout: float = DEFAULT_TIMEOUT,
     extraction: str = DEFAULT_MODE,
+    sandbox_config: str | None = None,
 ) -> Task:
     """`-T data_dir=` (else $FOF_DATA_DIR) holds mbpp/sanitized-mbpp.json; `-T split=test` for 257;
-    `-T extraction=as_written` grades answers as written instead of sanitized."""
-    return benchmark_task(mbpp_dataset(data_dir=data_dir, split=split), solver, sandbox, timeout, extraction)
+    `-T extraction=as_written` grades answers as written instead of sanitized.
+    `-T sandbox=k8s -T sandbox_config=values.yaml` runs on another provider."""
+    return benchmark_task(mbpp_dataset(data_dir=data_dir, split=split), solver, sandbox, timeout, extraction, sandbox_config)

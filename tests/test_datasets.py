@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.dataset import Sample
 
+from fof_inspect.compat import PrerequisiteError
 from fof_inspect.datasets import (
     _HUMANEVAL_WRONG_EXAMPLES,
     DATA_DIR_ENV,

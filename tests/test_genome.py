@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
-from inspect_ai._util.error import PrerequisiteError
 
+from fof_inspect.compat import PrerequisiteError
 from fof_inspect.genome import Genome, GenomeError, NodeGene, StageGene, load_genome
 from fof_inspect.prompts import (
     NODE_KINDS,

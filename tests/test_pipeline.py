@@ -3,68 +3,23 @@ programs graded in the real Docker sandbox."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from inspect_ai import Task, eval
-from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.util import SandboxEnvironmentSpec
 
 from fof_inspect.genome import Genome
-from fof_inspect.sandbox.config import SandboxConfig
-from fof_inspect.scorers.pass_at_1 import pass_at_1
 from fof_inspect.solvers import champion, cross_model, pipeline, self_refine
+from support.pipelines import BROKEN, PROBLEM, REPO, RIGHT, cli, humaneval_script, refiner_sequence, square_task
 from support.scripted_model import Script, fenced, node_kind
 
 pytestmark = pytest.mark.usefixtures("docker_sandbox")
-
-REPO = Path(__file__).resolve().parents[1]
-RIGHT = "def square(x):\n    return x * x"
-WRONG = "def square(x):\n    return x + x"
-BROKEN = "def square(x):\n    return x ** 3"
-PROBLEM = "Write square(x) returning x squared."
-
-
-def square_task(public_tests: str = "assert square(3) == 9") -> Task:
-    sample = Sample(
-        id="square",
-        input=PROBLEM,
-        metadata={
-            "prefix": "",
-            "entry_point": "square",
-            "tests": "assert square(7) == 49\nassert square(-3) == 9",
-            "public_tests": public_tests,
-            "timeout": 5,
-        },
-    )
-    return Task(
-        dataset=MemoryDataset([sample]),
-        scorer=pass_at_1(),
-        sandbox=SandboxEnvironmentSpec("fof_docker", SandboxConfig(timeout=5)),
-    )
-
 
 def run(task: Task, solver, log_dir: Path, **kwargs):
     [log] = eval(task, solver=solver, model="ollama/llama3.2:3b", log_dir=str(log_dir), display="none", **kwargs)
     assert log.status == "success", log.error
     return log, log.samples[0].scores["pass_at_1"]
-
-
-def refiner_sequence(*codes: str):
-    """The generator answers WRONG; the refiner's n-th call answers codes[n-1]."""
-
-    def answer(kind: str, problem: str, n: int) -> str:
-        if kind == "generator":
-            return fenced(WRONG)
-        if kind == "analyzer":
-            return "ANALYSIS-7f3: it adds instead of multiplying."
-        return fenced(codes[min(n, len(codes)) - 1])
-
-    return answer
 
 
 def kinds(server) -> list[str]:
@@ -170,29 +125,6 @@ def test_public_mode_shows_mbpp_only_its_first_test(fake_ollama, tmp_path: Path,
     first, *others = sample.metadata["tests"].splitlines()
     assert first in server.requests[0].last_user
     assert all(test not in request.last_user for request in server.requests for test in others)
-
-
-def cli(args: list[str], server_url: str, cwd: Path = REPO, timeout: int = 240) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OLLAMA_BASE_URL": server_url, "COLUMNS": "400"}
-    return subprocess.run([sys.executable, "-m", "inspect_ai", "eval", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def humaneval_script() -> Script:
-    """Right answers for the first HumanEval problems, after one wrong draft."""
-    from fof_inspect.datasets import humaneval_dataset
-
-    samples = list(humaneval_dataset())[:2]
-    references = {s.metadata["prompt"]: s.metadata["reference"] for s in samples}
-
-    def answer(kind: str, problem: str, n: int) -> str:
-        if kind == "generator":
-            return fenced("def nope():\n    pass")
-        if kind == "analyzer":
-            return "The function is missing."
-        return fenced(references.get(problem, "pass"))
-
-    return Script(list(references), answer)
 
 
 def test_champion_on_humaneval_exactly_as_the_readme_says(fake_ollama, tmp_path: Path) -> None:

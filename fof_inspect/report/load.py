@@ -36,7 +36,6 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 import pandas as pd
-from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.analysis import (
     EvalConfiguration,
     EvalInfo,
@@ -49,6 +48,7 @@ from inspect_ai.analysis import (
 from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
 from pydantic import ValidationError
 
+from fof_inspect.compat import PrerequisiteError
 from fof_inspect.genome import Genome, NodeGene
 from fof_inspect.scorers.pass_at_1 import SCORER_NAME, is_pass_at_1, pass_at_1_score, passed
 from fof_inspect.solvers.pipeline_state import IterationRecord

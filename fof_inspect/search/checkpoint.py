@@ -14,9 +14,9 @@ import random
 from pathlib import Path
 from typing import Any
 
-from inspect_ai._util.error import PrerequisiteError
 from pydantic import BaseModel, Field, ValidationError
 
+from fof_inspect.compat import PrerequisiteError
 from fof_inspect.genome import Genome
 from fof_inspect.search.config import RunConfig
 from fof_inspect.search.speciation import Species

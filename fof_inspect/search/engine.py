@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from inspect_ai._util.error import PrerequisiteError
+from fof_inspect.compat import PrerequisiteError
 from inspect_ai.dataset import Dataset
 from inspect_ai.model import CachePolicy
 

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from inspect_ai import Epochs, Task, eval, task_with
-from inspect_ai._util.error import PrerequisiteError
+from fof_inspect.compat import PrerequisiteError
 from inspect_ai.dataset import Dataset
 from inspect_ai.event import ModelEvent
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log

@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 
 import pytest
-from inspect_ai._util.error import PrerequisiteError
+from fof_inspect.compat import PrerequisiteError
 from inspect_ai.log import EvalConfig, EvalDataset, EvalError, EvalLog, EvalSpec
 
 from fof_inspect.cli_evolve import add_evolve_arguments, config_from_args

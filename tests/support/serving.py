@@ -32,11 +32,10 @@ def forget_models() -> None:
     ``OLLAMA_BASE_URL`` env var, so without this a later eval could reuse a model
     still pointing at an earlier (stopped) server.
     """
-    from inspect_ai.model import _model
-
+    from fof_inspect.compat import clear_model_cache
     from fof_inspect.preflight import _pulled
 
-    _model._models.clear()
+    clear_model_cache()
     _pulled.cache_clear()
 
 
