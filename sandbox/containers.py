@@ -43,6 +43,8 @@ class Container:
     busy: threading.Lock = field(default_factory=threading.Lock, repr=False)
     server: Channel | None = field(default=None, repr=False)
     """The warm program server (the fast path of the grader's command), kept while the container idles."""
+    workspace_written: bool = False
+    """Whether write_file wrote to /workspace since the last reset (programs, as nobody, cannot)."""
 
 
 def owner() -> str:

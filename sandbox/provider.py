@@ -16,6 +16,8 @@ of ~100. It is still an `exec`, so Inspect's proxy logs and limits it as any oth
 
 Containers are pooled per task: a sample takes an idle one or starts one, and gives it
 back cleaned when it ends, so an eval starts as many containers as it runs samples at once.
+`task_init` starts `SandboxConfig.prestart` of them (servers warm) in the background, so
+container start overlaps Inspect's own start-up instead of the first samples.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ class FofDockerSandbox(SandboxEnvironment):
 
     _idle: dict[SandboxConfig, list[containers.Container]] = {}
     _outstanding: dict[SandboxConfig, set[asyncio.Future[containers.Container]]] = {}
+    _starting: dict[SandboxConfig, list[asyncio.Future[containers.Container]]] = {}
+    """Containers task_init started for the first samples, not yet handed to one."""
 
     def __init__(self, container: containers.Container, config: SandboxConfig) -> None:
         super().__init__()
@@ -88,6 +92,11 @@ class FofDockerSandbox(SandboxEnvironment):
         cfg = _config(config)
         await asyncio.to_thread(containers.check_image, cfg)
         await asyncio.to_thread(containers.remove_stale)
+        starting = cls._starting.setdefault(cfg, [])
+        for _ in range(cfg.prestart - len(starting) - len(cls._idle.get(cfg, []))):
+            warming = asyncio.ensure_future(_warm_container(cfg))
+            starting.append(warming)
+            cls._outstanding.setdefault(cfg, set()).add(warming)  # task_cleanup removes it if no sample does
 
     @classmethod
     async def sample_init(
@@ -95,9 +104,12 @@ class FofDockerSandbox(SandboxEnvironment):
     ) -> dict[str, SandboxEnvironment]:
         cfg = _config(config)
         idle = cls._idle.setdefault(cfg, [])
+        starting = cls._starting.get(cfg)
         if idle:
             getting: asyncio.Future[containers.Container] = asyncio.get_running_loop().create_future()
             getting.set_result(idle.pop())
+        elif starting:
+            getting = starting.pop(next((i for i, f in enumerate(starting) if f.done()), 0))
         else:
             getting = asyncio.ensure_future(asyncio.to_thread(containers.create, cfg))
         # every container handed to (or starting for) a sample stays listed until the sample
@@ -120,7 +132,9 @@ class FofDockerSandbox(SandboxEnvironment):
             try:
                 if interrupted:
                     raise RuntimeError("interrupted")
-                await asyncio.to_thread(containers.reset, box.container)
+                if box.container.workspace_written:  # else nothing wrote there: /workspace is root's
+                    await asyncio.to_thread(containers.reset, box.container)
+                    box.container.workspace_written = False
                 cls._idle.setdefault(box.config, []).append(box.container)  # its server stays warm
             except Exception:
                 await asyncio.to_thread(_discard, box.container)
@@ -133,6 +147,7 @@ class FofDockerSandbox(SandboxEnvironment):
         cls, task_name: str, config: SandboxEnvironmentConfigType | None, cleanup: bool
     ) -> None:
         cfg = _config(config)
+        cls._starting.pop(cfg, None)
         leftover = await asyncio.gather(*cls._outstanding.pop(cfg, set()), return_exceptions=True)
         doomed = cls._idle.pop(cfg, []) + [c for c in leftover if isinstance(c, containers.Container)]
         if cleanup:
@@ -212,6 +227,7 @@ class FofDockerSandbox(SandboxEnvironment):
         path = _resolve(file)
         data = contents.encode() if isinstance(contents, str) else contents
         script = 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"'
+        self.container.workspace_written = True
         code, _, err = await self._raw(["/bin/sh", "-c", script, "sh", path], data, 60)
         if code != 0:
             _raise_file_error(path, err)
@@ -265,11 +281,26 @@ class FofDockerSandbox(SandboxEnvironment):
             raise SandboxUnavailableError(f"the sandbox cannot start its program server: {ex}") from ex
 
     async def _start_server(self) -> Channel:
-        _close_server(self.container)  # a new server stops any old one still running
-        spec = json.dumps({"uid": SANDBOX_UID, "gid": SANDBOX_UID})
-        cmd = [self.container.python, "-I", "-c", SERVER, spec]
-        self.container.server = await Channel.open(self.container.id, cmd, SERVER_ENV, SERVER_START_SECONDS)
-        return self.container.server
+        return await _start_server(self.container)
+
+
+async def _start_server(container: containers.Container) -> Channel:
+    _close_server(container)  # a new server stops any old one still running
+    spec = json.dumps({"uid": SANDBOX_UID, "gid": SANDBOX_UID})
+    cmd = [container.python, "-I", "-c", SERVER, spec]
+    container.server = await Channel.open(container.id, cmd, SERVER_ENV, SERVER_START_SECONDS)
+    return container.server
+
+
+async def _warm_container(config: SandboxConfig) -> containers.Container:
+    """A new container with its program server started (if that fails, the first program
+    starts one, as after any server loss)."""
+    container = await asyncio.to_thread(containers.create, config)
+    try:
+        await _start_server(container)
+    except (ChannelBroken, APIError) as ex:
+        logger.warning("sandbox container %s: program server not started yet: %s", container.id[:12], ex)
+    return container
 
 
 def _exec_result(result: dict[str, Any], limit: float) -> ExecResult[str]:

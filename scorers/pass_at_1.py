@@ -13,7 +13,7 @@ from inspect_ai.solver import TaskState
 
 from fof_inspect.grading.extract import extract_code
 from fof_inspect.scorers.error_counts import error_counts
-from fof_inspect.grading.execution import Execution, execute
+from fof_inspect.grading.execution import Execution, code_hash, execute
 from fof_inspect.solvers.pipeline_state import PipelineState
 
 
@@ -36,13 +36,22 @@ def pipeline_metadata(pipeline: PipelineState, final: Execution) -> dict[str, An
     }
 
 
+def last_execution(state: TaskState, code: str | None) -> Execution | None:
+    """The executor's run of exactly this code against the hidden tests, if it was the last
+    one: a pipeline's final check, not run a second time."""
+    graded = state.store_as(PipelineState).graded
+    if code and graded is not None and graded.code_hash and graded.code_hash == code_hash(code):
+        return graded
+    return None
+
+
 @scorer(metrics=[accuracy(), stderr(), error_counts()])
 def pass_at_1() -> Scorer:
     """Runs the final code with all hidden tests in the sample's sandbox."""
 
     async def score(state: TaskState, target: Target) -> Score:
         code = final_code(state)
-        execution = await execute(code, state.metadata)
+        execution = last_execution(state, code) or await execute(code, state.metadata)
         return Score(
             value=CORRECT if execution.passed else INCORRECT,
             answer=code,

@@ -25,6 +25,7 @@ def executor(stage: int = 1, iteration: int = 1, feedback: str = "hidden") -> So
         tests = feedback_tests(state, mode)
         seen = hidden if tests is None else await execute(pipeline.code, state.metadata, tests=tests)
         pipeline.execution = seen
+        pipeline.graded = hidden
         record = IterationRecord(
             stage=stage,
             iteration=iteration,

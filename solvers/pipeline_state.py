@@ -33,6 +33,8 @@ class PipelineState(StoreModel):
     produced_by: str = "generator"
     execution: Execution | None = None
     """The latest execution whose feedback the analyzer and refiner see."""
+    graded: Execution | None = None
+    """The latest execution against the hidden tests: the scorer's verdict if the code is unchanged."""
     analysis: str | None = None
     trace: list[IterationRecord] = Field(default_factory=list)
     refiner_calls: int = 0

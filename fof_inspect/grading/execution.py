@@ -39,7 +39,7 @@ async def execute(code: str | None, metadata: dict[str, Any], tests: str | None 
     sentinel = secrets.token_hex(16)
     program = build_program(code, metadata, metadata["tests"] if tests is None else tests, sentinel)
     timeout = float(metadata.get("timeout") or DEFAULT_TIMEOUT)
-    code_hash = hashlib.sha256(code.encode()).hexdigest()[:12]
+    hashed = code_hash(code)
     try:
         result = await run_program(program, timeout)
     except TimeoutError:
@@ -47,7 +47,7 @@ async def execute(code: str | None, metadata: dict[str, Any], tests: str | None 
             passed=False,
             error_type=TIMEOUT,
             feedback=f"Timeout: the program did not finish within {timeout:g} seconds (infinite loop or too slow).",
-            code_hash=code_hash,
+            code_hash=hashed,
         )
     error_type = classify(result.returncode, result.stdout, result.stderr, sentinel)
     feedback = result.stderr[-FEEDBACK_CHARS:]
@@ -57,9 +57,14 @@ async def execute(code: str | None, metadata: dict[str, Any], tests: str | None 
         passed=error_type is None,
         error_type=error_type,
         feedback=feedback,
-        code_hash=code_hash,
+        code_hash=hashed,
         returncode=result.returncode,
     )
+
+
+def code_hash(code: str) -> str:
+    """The short hash the trace and the score name a version of the code by."""
+    return hashlib.sha256(code.encode()).hexdigest()[:12]
 
 
 async def run_program(program: str, timeout: float) -> ExecResult[str]:
