@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import httpx
+import ollama
 from inspect_ai._util.error import PrerequisiteError
 
 DEFAULT_HOST = "http://localhost:11434"
@@ -67,8 +68,6 @@ def check_ollama(models: Iterable[str | None], base_url: str | None = None) -> N
 
 @lru_cache(maxsize=8)
 def _pulled(host: str) -> frozenset[str]:
-    import ollama  # here, not at the top: 0.1 s of every `inspect eval` start-up, needed only by pipelines
-
     try:
         listing = ollama.Client(host=host, timeout=PROBE_TIMEOUT).list()
     except (httpx.HTTPError, ConnectionError, ollama.ResponseError) as ex:
