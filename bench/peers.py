@@ -435,7 +435,7 @@ def ratio_line(label: str, a: Harness, b: Harness) -> str:
 
 def report(hs: list[Harness], loads: list[str], notes: list[str]) -> None:
     print(f"\nload averages (1, 5, 15 min) before each round and after the last: {' | '.join(loads)}")
-    print(f"{os.cpu_count()} cores; {len(hs[0].walls)} interleaved rounds (the search generation: the last only)\n")
+    print(f"{os.cpu_count()} cores; {len(loads) - 1} interleaved rounds (the search generation: the last only)\n")
     print("| benchmark | harness | isolation | wall s, median (min–max) | host CPU s | notes |")
     print("| --- | --- | --- | ---: | ---: | --- |")
     for h in hs:
@@ -443,12 +443,14 @@ def report(hs: list[Harness], loads: list[str], notes: list[str]) -> None:
             print(f"| {h.bench} | {h.name} | {h.isolation} | failed | | |")
             continue
         extra = ""
+        if len(h.walls) < len(loads) - 1:
+            extra = f"; {len(h.walls)} run(s)"
         if "programs_s" in h.extra[0]:
-            extra = f"; programs alone {statistics.median(e['programs_s'] for e in h.extra):.1f} s"
+            extra += f"; programs alone {statistics.median(e['programs_s'] for e in h.extra):.1f} s"
         if "eval_s" in h.extra[0]:
-            extra = f"; Inspect's eval span {statistics.median(e['eval_s'] for e in h.extra):.1f} s"
+            extra += f"; Inspect's eval span {statistics.median(e['eval_s'] for e in h.extra):.1f} s"
         if "per_genome_s" in h.extra[0]:
-            extra = (f"; harness {statistics.median(e['per_genome_s'] for e in h.extra):.2f} s per genome evaluation "
+            extra += (f"; harness {statistics.median(e['per_genome_s'] for e in h.extra):.2f} s per genome evaluation "
                      f"({statistics.median(e['per_sample_ms'] for e in h.extra):.0f} ms per sample-epoch)")
         cpu = statistics.median(e["cpu"] for e in h.extra)
         print(f"| {h.bench} | {h.name} | {h.isolation} | {spread(h.walls)} | {cpu:.1f} | {extra.lstrip('; ')} |")
@@ -500,9 +502,12 @@ def main(argv: list[str] | None = None) -> int:
         hs, notes = harnesses(args, fake)
         loads = []
         with tempfile.TemporaryDirectory(prefix="fof-peers-") as workdir:
-            for r in range(args.rounds):
-                loads.append(load())
-                run_round(hs, r, args.rounds, Path(workdir))
+            try:
+                for r in range(args.rounds):
+                    loads.append(load())
+                    run_round(hs, r, args.rounds, Path(workdir))
+            except KeyboardInterrupt:
+                print("interrupted: the table shows the runs that finished", flush=True)
         loads.append(load())
     finally:
         if fake is not None:

@@ -17,29 +17,30 @@ from fof_inspect.grading.execution import Execution, code_hash, execute
 from fof_inspect.solvers.pipeline_state import PipelineState
 
 
-def final_code(state: TaskState) -> str | None:
+def final_code(state: TaskState, pipeline: PipelineState) -> str | None:
     """A pipeline's final code, else the code in the last completion."""
-    pipeline = state.store_as(PipelineState)
-    if pipeline.trace or pipeline.code is not None:
-        return pipeline.code
+    code = pipeline.code
+    if code is not None or pipeline.trace:
+        return code
     return extract_code(state.output.completion, state.metadata.get("entry_point"))
 
 
 def pipeline_metadata(pipeline: PipelineState, final: Execution) -> dict[str, Any]:
-    if not pipeline.trace:
+    trace = pipeline.trace  # read once: every read of a store field validates it again
+    if not trace:
         return {}
     return {
         "iterations": pipeline.refiner_calls,
-        "first_error_type": pipeline.trace[0].error_type,
+        "first_error_type": trace[0].error_type,
         "final_error_type": final.error_type,
-        "trace": [record.model_dump() for record in pipeline.trace],
+        "trace": [record.model_dump() for record in trace],
     }
 
 
-def last_execution(state: TaskState, code: str | None) -> Execution | None:
+def last_execution(pipeline: PipelineState, code: str | None) -> Execution | None:
     """The executor's run of exactly this code against the hidden tests, if it was the last
     one: a pipeline's final check, not run a second time."""
-    graded = state.store_as(PipelineState).graded
+    graded = pipeline.graded
     if code and graded is not None and graded.code_hash and graded.code_hash == code_hash(code):
         return graded
     return None
@@ -50,8 +51,9 @@ def pass_at_1() -> Scorer:
     """Runs the final code with all hidden tests in the sample's sandbox."""
 
     async def score(state: TaskState, target: Target) -> Score:
-        code = final_code(state)
-        execution = last_execution(state, code) or await execute(code, state.metadata)
+        pipeline = state.store_as(PipelineState)  # once: each store_as costs a validation
+        code = final_code(state, pipeline)
+        execution = last_execution(pipeline, code) or await execute(code, state.metadata)
         return Score(
             value=CORRECT if execution.passed else INCORRECT,
             answer=code,
@@ -59,7 +61,7 @@ def pass_at_1() -> Scorer:
             metadata={
                 "error_type": execution.error_type,
                 "code_hash": execution.code_hash,
-                **pipeline_metadata(state.store_as(PipelineState), execution),
+                **pipeline_metadata(pipeline, execution),
             },
         )
 
