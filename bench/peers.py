@@ -395,7 +395,7 @@ def harnesses(args: argparse.Namespace, fake: FakeModel | None) -> tuple[list[Ha
                                               env=lambda: fake.env("self_refine"))),
             Harness("`fof evolve`, 1 generation (population 20, subset 25, evals 3), zero latency", "container",
                     "pipelines", evolve_generation(fake), last_round_only=True),
-        ]
+        ][: 1 if args.no_search else 2]
     return hs, notes
 
 
@@ -489,6 +489,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", default="humaneval,mbpp", help="comma-separated: humaneval, mbpp")
     parser.add_argument("--no-pipelines", action="store_true", help="skip self_refine and fof evolve")
+    parser.add_argument("--no-search", action="store_true", help="skip the fof evolve generation")
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--bench", default="humaneval", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
