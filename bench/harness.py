@@ -5,7 +5,7 @@
     python bench/harness.py --only utilisation --repeats 5 --json out.json
 
 Every figure comes from real Inspect evals of the real pipelines, through Inspect's
-`ollama/` provider over HTTP to a simulated Ollama (tests/fake_ollama.py: scripted
+`ollama/` provider over HTTP to a simulated Ollama (tests/support/fake_ollama.py: scripted
 answers, a per-request latency and an OLLAMA_NUM_PARALLEL-like slot limit), with every
 program graded in the Docker sandbox (set-up and tear-down included in wall times).
 
@@ -28,7 +28,6 @@ repeats (and the min-max range). The load average is printed with the table.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
@@ -41,7 +40,7 @@ import traceback
 import uuid
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,21 +48,23 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # the fake Ollama server and its script helpers
 
-from fake_ollama import FakeOllama, Request  # noqa: E402
-from scripted_model import fenced, node_kind  # noqa: E402
+from support.fake_ollama import FakeOllama, Request  # noqa: E402
+from support.scripted_model import fenced, node_kind  # noqa: E402
+from support.serving import serving  # noqa: E402
 
 from inspect_ai import eval as inspect_eval  # noqa: E402
 from inspect_ai.event import ModelEvent, SandboxEvent  # noqa: E402
 from inspect_ai.log import EvalLog, read_eval_log  # noqa: E402
 from inspect_ai.model import CachePolicy  # noqa: E402
 
-from fof_inspect import evolve  # noqa: E402
 from fof_inspect.datasets import humaneval_dataset  # noqa: E402
 from fof_inspect.genome import Genome  # noqa: E402
-from fof_inspect.genome_eval import GenomeEvaluation, evaluate_genomes, genome_task  # noqa: E402
-from fof_inspect.ollama_preflight import _pulled  # noqa: E402
+from fof_inspect.scorers.pass_at_1 import pass_at_1_score, passed  # noqa: E402
+from fof_inspect.search.config import RunConfig  # noqa: E402
+from fof_inspect.search.engine import Search  # noqa: E402
+from fof_inspect.search.evaluation import GenomeEvaluation, evaluate_genomes, genome_task  # noqa: E402
 from fof_inspect.solvers import self_refine  # noqa: E402
-from fof_inspect.subsets import generation_problems  # noqa: E402
+from fof_inspect.search.subsets import generation_problems  # noqa: E402
 from fof_inspect.tasks.humaneval import humaneval  # noqa: E402
 
 SELF_REFINE_MODEL = "llama3.2:3b"
@@ -136,34 +137,6 @@ def search_script(request: Request) -> str:
     return draft(p) if p is not None else fenced("def unknown_problem():\n    return None")
 
 
-@contextlib.contextmanager
-def serving(script: Callable[[Request], str], models: set[str], latency: float, parallel: int | None) -> Iterator[FakeOllama]:
-    """A fresh fake Ollama that Inspect and the preflight check talk to, stopped afterwards."""
-    server = FakeOllama(script, models=models, latency=latency, parallel=parallel).start()
-    saved = {k: os.environ.get(k) for k in ("OLLAMA_BASE_URL", "OLLAMA_HOST")}
-    os.environ["OLLAMA_BASE_URL"] = server.base_url
-    os.environ["OLLAMA_HOST"] = server.host
-    forget_models()
-    try:
-        yield server
-    finally:
-        server.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        forget_models()
-
-
-def forget_models() -> None:
-    """Drop Inspect's memoised models and the preflight's memo, which ignore the env vars."""
-    from inspect_ai.model import _model
-
-    _model._models.clear()
-    _pulled.cache_clear()
-
-
 # ---- measuring one eval -------------------------------------------------------------
 
 
@@ -187,8 +160,8 @@ def sample_counts(logs: list[EvalLog]) -> dict[str, float]:
             raise RuntimeError(f"eval {log.eval.task} ended {log.status}: {log.error.message if log.error else ''}")
         for sample in log.samples or []:
             counts["samples"] += 1
-            score = (sample.scores or {}).get("pass_at_1")
-            counts["passed"] += score is not None and score.value == "C"
+            score = pass_at_1_score(sample.scores)
+            counts["passed"] += passed(score)
             counts["refiner_calls"] += int((score.metadata or {}).get("iterations") or 0) if score else 0
             for event in sample.events:
                 if isinstance(event, SandboxEvent) and event.action == "exec":
@@ -286,13 +259,11 @@ def bred_generation(population: int, subset: int, evals: int, workdir: Path) -> 
     The first generation's fitness is what evaluating it against `search_script` yields
     (every problem solved iff a stage refines with good:1b), so no eval is needed to breed.
     """
-    parser = argparse.ArgumentParser()
-    evolve.add_evolve_arguments(parser)
     run_dir = workdir / f"evolve-{uuid.uuid4().hex[:8]}"
-    args = parser.parse_args(["--models", ",".join(POOL), "--population", str(population), "--subset", str(subset),
-                              "--evals", str(evals), "--seed", str(SEED), "--validate-runs", "0",
-                              "--run-dir", str(run_dir)])
-    state = evolve.start(vars(args), run_dir)
+    config = RunConfig(models=POOL, population=population, subset=subset, evals=evals, seed=SEED, validate_runs=0,
+                       run_dir=str(run_dir))
+    search = Search.start(config, run_dir)
+    state = search.state
     results = {
         gid: GenomeEvaluation(
             genome_id=gid,
@@ -303,10 +274,10 @@ def bred_generation(population: int, subset: int, evals: int, workdir: Path) -> 
         )
         for gid, genome in state.population.items()
     }
-    _, species = evolve.summarise(state, results, 0.0)
-    evolve.advance(state, results, species)
+    _, species = search.summarise(results, 0.0)
+    search.advance(results, species)
     return Generation(dict(state.population), generation_problems(state.columns, state.generation), evals,
-                      state.config["regime"])
+                      state.config.regime)
 
 
 def generation_run(gen: Generation, latency: float, parallel: int, settings: Settings, cache: bool,
@@ -595,7 +566,6 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     rows: list[list[str]] = []
     raw: dict[str, Any] = {}
-    runs: dict[str, Any] = {}
     try:
         for name in args.only.split(","):
             t0 = time.monotonic()

@@ -12,9 +12,11 @@ from inspect_ai.solver import Solver, generate
 from inspect_ai.util import SandboxEnvironmentSpec
 
 from fof_inspect.cli_names import expose_bare_names
+from fof_inspect.preflight import eval_models, preflight
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.sandbox.provider import FofDockerSandbox  # noqa: F401  (registers fof_docker)
 from fof_inspect.grading.execution import DEFAULT_TIMEOUT
+from fof_inspect.grading.extract import DEFAULT_MODE, check_mode
 from fof_inspect.scorers.pass_at_1 import pass_at_1
 
 logger = logging.getLogger(__name__)
@@ -32,11 +34,20 @@ def benchmark_task(
     solver: Solver | None = None,
     sandbox: str = "fof_docker",
     timeout: float = DEFAULT_TIMEOUT,
+    extraction: str = DEFAULT_MODE,
 ) -> Task:
-    """A benchmark task graded by pass@1 in a sandbox, solved by one generation by default."""
+    """A benchmark task graded by pass@1 in a sandbox, solved by one generation by default.
+
+    Inspect builds the task once it knows the eval's models, so the preflight here covers
+    every solver, plain `generate()` included: `--model` and every `--model-role` model.
+    `extraction` (`sanitize` or `as_written`) is how code is taken from every answer
+    (fof_inspect/grading/extract.py); each sample's metadata carries it to every node.
+    """
     expose_bare_names()
+    mode = check_mode(extraction)
+    preflight(eval_models())
     for sample in dataset:
-        sample.metadata = {**(sample.metadata or {}), "timeout": timeout}
+        sample.metadata = {**(sample.metadata or {}), "timeout": timeout, "extraction": mode}
     return Task(
         dataset=dataset,
         solver=solver or generate(),

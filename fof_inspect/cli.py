@@ -1,4 +1,4 @@
-"""`fof`: the project's command line: sandbox image and containers, search, reports."""
+"""`fof`: the project's command line: sandbox image and containers, benchmark data, search, reports."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import sys
 
 from inspect_ai._util.error import PrerequisiteError
 
-from fof_inspect.evolve import add_evolve_arguments
-from fof_inspect.evolve import run as run_evolve
+from fof_inspect.cli_evolve import add_evolve_arguments
+from fof_inspect.cli_evolve import run as run_evolve
 from fof_inspect.report import add_report_parser, run_report
 
 
@@ -31,6 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_parser("clean", help="remove every sandbox container left on this machine").set_defaults(
         func=sandbox_clean
     )
+    data = commands.add_parser("data", help="the benchmark data").add_subparsers(dest="action", required=True)
+    fetch = data.add_parser("fetch", help="download sanitized MBPP (the data the tasks read) and check its sha256")
+    fetch.add_argument("--dir", default=None, help="data folder (default: $FOF_DATA_DIR, else ./data)")
+    fetch.add_argument("--url", default=None, help="download from this URL instead of upstream (a mirror)")
+    fetch.set_defaults(func=data_fetch)
     evolve = commands.add_parser("evolve", help="NEAT search over pipeline genomes")
     add_evolve_arguments(evolve)
     evolve.set_defaults(func=run_evolve)
@@ -40,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except PrerequisiteError as ex:
-        print(f"fof: {ex}", file=sys.stderr)
+        if not getattr(ex, "reported", False):  # the preflight says its failures itself
+            print(f"fof: {ex}", file=sys.stderr)
         return 1
 
 
@@ -52,6 +58,17 @@ def sandbox_build(args: argparse.Namespace) -> int:
         return 0
     how_built = build(args.mode or "auto", python_version=args.python, suite=args.suite, mirror=args.mirror)
     print(f"Built the sandbox image ({how_built}).")
+    return 0
+
+
+def data_fetch(args: argparse.Namespace) -> int:
+    from fof_inspect.data_fetch import DATA_FILES, data_dir, fetch
+
+    root = data_dir(args.dir)
+    for file in DATA_FILES:
+        fetched = fetch(root, file, args.url)
+        print(f"{'Fetched' if fetched else 'Already there:'} {root / file.path} (sha256 {file.sha256[:12]}... verified)")
+    print(f"Use it with: export FOF_DATA_DIR={root.resolve()}")
     return 0
 
 

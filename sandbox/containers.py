@@ -1,8 +1,9 @@
 """Hardened sandbox containers: create, reset, remove, and never leave one behind.
 
 A container idles (`sleep infinity` under docker-init) and runs each program through
-the supervisor, which kills everything the program started and wipes its scratch
-space; so a container can be reused for the next sample once /workspace is cleared.
+the supervisor or the program server, which kill everything the program started, wipe
+its scratch space and verify both; so a container can be reused for the next sample
+once /workspace is cleared, and only if every clean-up in it was verified.
 Every container carries labels naming the process that made it, so containers of a
 process that died without cleaning up are removed by the next run.
 """
@@ -40,7 +41,8 @@ class Container:
 
     id: str
     python: str
-    busy: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    clean: bool = True
+    """False once a clean-up in it could not be verified: it is then never used again."""
     server: Channel | None = field(default=None, repr=False)
     """The warm program server (the fast path of the grader's command), kept while the container idles."""
     workspace_written: bool = False
@@ -97,8 +99,12 @@ def create(config: SandboxConfig) -> Container:
 
 
 def reset(container: Container) -> None:
-    """Clear the files written with write_file, so the next sample starts clean."""
-    exec_with_input(container.id, ["/bin/sh", "-c", f"rm -rf {WORKSPACE}/* {WORKSPACE}/.[!.]*"], b"")
+    """Clear the files written with write_file, so the next sample starts clean; raises
+    if they are not all gone (the caller then discards the container)."""
+    script = f"rm -rf {WORKSPACE}/* {WORKSPACE}/.[!.]* {WORKSPACE}/..?* && [ -z \"$(ls -A {WORKSPACE})\" ]"
+    code, _, err = exec_with_input(container.id, ["/bin/sh", "-c", script], b"")
+    if code != 0:
+        raise RuntimeError(f"the workspace of container {container.id[:12]} could not be cleared: {err[-200:]!r}")
 
 
 def remove(container_id: str) -> None:

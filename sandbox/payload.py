@@ -1,8 +1,13 @@
 """The Python source the host hands to ``python3 -I -c`` in a container.
 
-The in-container programs (supervisor.py, server.py) share jail.py but the image
-holds no code of ours, so each is sent with jail.py's source in front, registered as
-the module `fof_jail` for their ``from fof_jail import ...``.
+The in-container programs (incontainer/supervisor.py, incontainer/server.py) share
+incontainer/jail.py, but the image holds no code of ours, so each is sent with jail.py's
+source in front, registered as the module `fof_jail` for their ``from fof_jail import ...``;
+the grading runner (fof_inspect/grading/runner.py) goes along as `fof_runner`, with its
+exact source as `fof_runner.SOURCE`, so the server can tell a request that brings the
+same runner. They are package data, not modules of this package: they need a container
+(root, the sandbox uids) and start only as ``__main__``, so importing
+fof_inspect.sandbox never runs them.
 """
 
 from __future__ import annotations
@@ -10,19 +15,21 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-HERE = Path(__file__).parent
-SHARED_MODULE = "fof_jail"
+from fof_inspect.grading.command import runner_source
+
+IN_CONTAINER = Path(__file__).parent / "incontainer"
 
 
 @cache
 def script(entry: str) -> str:
-    """`entry` (a file beside this one) preceded by jail.py as the module `fof_jail`."""
-    jail = (HERE / "jail.py").read_text()
-    loader = (
-        "import sys\n"
-        f"_jail = type(sys)({SHARED_MODULE!r})\n"
-        f"exec(compile({jail!r}, {SHARED_MODULE + '.py'!r}, 'exec'), _jail.__dict__)\n"
-        f"sys.modules[{SHARED_MODULE!r}] = _jail\n"
-        "del _jail\n"
-    )
-    return loader + (HERE / entry).read_text()
+    """`entry` (a file in incontainer/) preceded by the shared modules."""
+    loader = "import sys\n"
+    modules = {"fof_jail": (IN_CONTAINER / "jail.py").read_text(), "fof_runner": runner_source().decode()}
+    for name, source in modules.items():
+        loader += (
+            f"_module = type(sys)({name!r})\n"
+            f"_module.SOURCE = {source!r}.encode()\n"
+            f"exec(compile(_module.SOURCE, {name + '.py'!r}, 'exec'), _module.__dict__)\n"
+            f"sys.modules[{name!r}] = _module\n"
+        )
+    return loader + "del _module\n" + (IN_CONTAINER / entry).read_text()

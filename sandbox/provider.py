@@ -8,16 +8,22 @@ config's) that kills the whole process tree; a timeout is never retried. Nothing
 command writes survives it. Files placed with `write_file` live in /workspace (relative
 paths resolve there), readable by commands, kept until the sample ends.
 
-The grader's command (`GRADE_COMMAND`, fof_inspect/grading/command.py: a Python program
-on stdin, run as `python3 -I solution.py`) takes a fast path when given exactly, with
+The grader's command (`GRADE_COMMAND`, fof_inspect/grading/command.py: the grading runner
+and its request on stdin) and `SCRIPT_COMMAND` (a program on stdin run as
+`python3 -I solution.py`) take a fast path when given exactly, with
 no cwd, env or user: the same isolation and result, but run by a warm server in the
 container (server.py) over one long-lived exec (channel.py), a few milliseconds instead
 of ~100. It is still an `exec`, so Inspect's proxy logs and limits it as any other.
 
-Containers are pooled per task: a sample takes an idle one or starts one, and gives it
-back cleaned when it ends, so an eval starts as many containers as it runs samples at once.
-`task_init` starts `SandboxConfig.prestart` of them (servers warm) in the background, so
-container start overlaps Inspect's own start-up instead of the first samples.
+Containers are pooled per config (so across the tasks of one eval): a sample takes an
+idle one or starts one, and gives it back when it ends, so an eval starts as many
+containers as it runs samples at once. Pooling fails closed: after every program or
+command the container's killer verifies it clean (no sandbox process left, scratch
+areas empty, no IPC object); a container that fails that check is discarded and
+replaced at once (the program that ran keeps its result), and one whose server broke
+mid-program is verified again by its next server before anything runs.
+`task_init` starts `SandboxConfig.prestart` containers (servers warm) in the background,
+so container start overlaps Inspect's own start-up instead of the first samples.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import posixpath
 from typing import Any, Literal, Union, overload
@@ -41,10 +48,10 @@ from inspect_ai.util import (
 from docker.errors import APIError
 from pydantic import BaseModel
 
-from fof_inspect.grading.command import GRADE_COMMAND
+from fof_inspect.grading.command import GRADE_COMMAND, SCRIPT_COMMAND
 from fof_inspect.sandbox import containers
 from fof_inspect.sandbox.channel import Channel, ChannelBroken
-from fof_inspect.sandbox.config import SANDBOX_UID, SandboxConfig
+from fof_inspect.sandbox.config import KILLER_UID, SANDBOX_UID, SANDBOX_UIDS, SandboxConfig
 from fof_inspect.sandbox.engine import exec_with_input
 from fof_inspect.sandbox.payload import script
 
@@ -52,6 +59,8 @@ logger = logging.getLogger(__name__)
 
 SUPERVISOR = script("supervisor.py")
 SERVER = script("server.py")
+JAIL_SPEC = {"uid": SANDBOX_UID, "gid": SANDBOX_UID, "uids": list(SANDBOX_UIDS), "killer_uid": KILLER_UID}
+"""Who programs run as, whom the clean-up kills and verifies, and whom it kills as."""
 SERVER_ENV = {"LANG": "C.UTF-8"}
 """The locale a program's interpreter starts with (the supervisor's children get it too)."""
 SERVER_START_SECONDS = 60.0
@@ -130,8 +139,8 @@ class FofDockerSandbox(SandboxEnvironment):
         for env in environments.values():
             box = env.as_type(FofDockerSandbox)
             try:
-                if interrupted:
-                    raise RuntimeError("interrupted")
+                if interrupted or not box.container.clean:
+                    raise RuntimeError("interrupted or not verified clean")
                 if box.container.workspace_written:  # else nothing wrote there: /workspace is root's
                     await asyncio.to_thread(containers.reset, box.container)
                     box.container.workspace_written = False
@@ -176,15 +185,14 @@ class FofDockerSandbox(SandboxEnvironment):
         if user not in (None, "nobody", str(SANDBOX_UID)):
             raise SandboxUserUnsupportedError(f"fof_docker runs commands only as nobody, not {user}")
         limit = float(timeout) if timeout else self.config.timeout
-        if cmd == GRADE_COMMAND and not cwd and not env:
+        if (cmd == GRADE_COMMAND or cmd == SCRIPT_COMMAND) and not cwd and not env:
             source = input.decode("utf-8", "surrogateescape") if isinstance(input, bytes) else input or ""
-            return await self._run_program(source, limit)
+            return await self._run_program(source, limit, "grade" if cmd == GRADE_COMMAND else "script")
         spec = {
             "cmd": cmd,
             "cwd": _resolve(cwd) if cwd else None,
             "env": env or {},
-            "uid": SANDBOX_UID,
-            "gid": SANDBOX_UID,
+            **JAIL_SPEC,
             "timeout": limit,
             "output_cap": self.config.output_cap,
             "mem_bytes": self.config.memory_bytes,
@@ -199,29 +207,46 @@ class FofDockerSandbox(SandboxEnvironment):
             raise SandboxUnavailableError(
                 f"the sandbox supervisor failed (exit {code}): {err.decode(errors='replace')[-500:]}"
             ) from None
+        if not result.get("clean"):
+            async with self._lock:
+                await self._replace_container("its clean-up after a command could not be verified")
         return _exec_result(result, limit)
 
-    async def _run_program(self, source: str, limit: float) -> ExecResult[str]:
+    async def _run_program(self, source: str, limit: float, kind: str = "script") -> ExecResult[str]:
         """`exec(GRADE_COMMAND, input=source)` through the container's warm program server:
-        the same limits, isolation and result (TimeoutError included).
+        the same isolation and result (TimeoutError included), but `limit` is a CPU-time
+        budget per process, with `limit x wall_factor` seconds of wall clock as the
+        backstop, moved on by the time the machine's load kept the program waiting for a
+        CPU (up to `limit x max_wall_factor`), so that load does not turn slow programs
+        into timeouts.
 
         If the server dies mid-program (or never answers), the program fails as killed -
-        never a pass - and the next one gets a new server, or a new container."""
+        never a pass - and the next one gets a new server, or a new container. If the
+        clean-up after the program cannot be verified, the program keeps its result and
+        the container is replaced before anything else runs."""
+        wall = limit * self.config.wall_factor
+        hard = limit * max(self.config.max_wall_factor, self.config.wall_factor)
         request = {
             "op": "run",
+            "kind": kind,
             "source": source,
-            "timeout": limit,
+            "timeout": wall,
+            "hard_timeout": hard,
+            "cpu_seconds": math.ceil(limit),
             "output_cap": self.config.output_cap,
             "mem_bytes": self.config.memory_bytes,
         }
         async with self._lock:
             server = await self._server()
             try:
-                result = await server.request(request, limit + SLACK_SECONDS)
+                result = await server.request(request, hard + SLACK_SECONDS)
             except ChannelBroken as ex:
                 logger.warning("sandbox program server lost in container %s: %s", self.container.id[:12], ex)
                 result = _lost_result()
-        return _exec_result(result, limit)
+            else:
+                if not result.get("clean"):
+                    await self._replace_container("its clean-up after a program could not be verified")
+        return _exec_result(result, wall)
 
     async def write_file(self, file: str, contents: str | bytes) -> None:
         path = _resolve(file)
@@ -269,32 +294,43 @@ class FofDockerSandbox(SandboxEnvironment):
         try:
             return await self._start_server()
         except (ChannelBroken, APIError) as ex:
-            logger.warning("replacing sandbox container %s: %s", self.container.id[:12], ex)
-        await asyncio.to_thread(_discard, self.container)
-        self.container = await asyncio.to_thread(containers.create, self.config)
-        given: asyncio.Future[containers.Container] = asyncio.get_running_loop().create_future()
-        given.set_result(self.container)
-        type(self)._outstanding.setdefault(self.config, set()).add(given)  # listed as sample_init's are
+            await self._replace_container(str(ex))
         try:
             return await self._start_server()
         except (ChannelBroken, APIError) as ex:
             raise SandboxUnavailableError(f"the sandbox cannot start its program server: {ex}") from ex
 
     async def _start_server(self) -> Channel:
+        """A new server (it stops any old one still running, kills and wipes what that
+        one's program left, and says whether it verified the container clean)."""
         return await _start_server(self.container)
+
+    async def _replace_container(self, reason: str) -> None:
+        """Discard this sample's container and give it a new one (fail closed: a container
+        that is not verified clean is never used again). Called under the lock."""
+        logger.warning("replacing sandbox container %s: %s", self.container.id[:12], reason)
+        self.container.clean = False
+        await asyncio.to_thread(_discard, self.container)
+        self.container = await asyncio.to_thread(containers.create, self.config)
+        given: asyncio.Future[containers.Container] = asyncio.get_running_loop().create_future()
+        given.set_result(self.container)
+        type(self)._outstanding.setdefault(self.config, set()).add(given)  # listed as sample_init's are
 
 
 async def _start_server(container: containers.Container) -> Channel:
-    _close_server(container)  # a new server stops any old one still running
-    spec = json.dumps({"uid": SANDBOX_UID, "gid": SANDBOX_UID})
-    cmd = [container.python, "-I", "-c", SERVER, spec]
-    container.server = await Channel.open(container.id, cmd, SERVER_ENV, SERVER_START_SECONDS)
-    return container.server
+    """The container's new program server; ChannelBroken unless it verified the container clean."""
+    _close_server(container)
+    cmd = [container.python, "-I", "-c", SERVER, json.dumps(JAIL_SPEC)]
+    server = await Channel.open(container.id, cmd, SERVER_ENV, SERVER_START_SECONDS)
+    container.server = server
+    if not server.hello.get("clean"):
+        raise ChannelBroken("the container could not be verified clean")
+    return server
 
 
 async def _warm_container(config: SandboxConfig) -> containers.Container:
     """A new container with its program server started (if that fails, the first program
-    starts one, as after any server loss)."""
+    starts one, as after any server loss, and fails closed the same way)."""
     container = await asyncio.to_thread(containers.create, config)
     try:
         await _start_server(container)
@@ -304,9 +340,14 @@ async def _warm_container(config: SandboxConfig) -> containers.Container:
 
 
 def _exec_result(result: dict[str, Any], limit: float) -> ExecResult[str]:
-    """An ExecResult from the supervisor's (or server's) JSON; TimeoutError if it timed out."""
+    """An ExecResult from the supervisor's (or server's) JSON; TimeoutError if it timed
+    out (its wall-clock limit `limit`, or its CPU-time budget)."""
+    if result.get("cpu_timed_out"):
+        raise TimeoutError(
+            f"Command exceeded its CPU-time limit ({result.get('cpu_seconds', 0):.1f} CPU seconds; process tree killed)"
+        )
     if result["timed_out"]:
-        raise TimeoutError(f"Command timed out after {limit:g} s (process tree killed)")
+        raise TimeoutError(f"Command timed out after {limit:g} s wall clock (process tree killed)")
     stderr = result["stderr"]
     if result["oom_killed"]:
         stderr += "\nMemoryError: killed by the sandbox's memory limit\n"

@@ -1,8 +1,9 @@
-"""Executor node: runs the current code in the sample's sandbox and records the result.
+"""Executor node: judges the current code with the task's oracle and records the result.
 
-It always grades against the hidden tests for the trace (what pass@1 would say of each
-version of the code), and in `public` mode runs the public tests too, for the feedback
-the pipeline is allowed to see.
+The oracle (solvers/oracle.py) is fof's grader on fof's tasks and the task's own scorer
+on any other. The trace records what the hidden tests say of each version of the code
+(what the final score would say); in `public` mode the feedback comes from the public
+tests alone.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 from inspect_ai.log import transcript
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from fof_inspect.grading.execution import execute
-from fof_inspect.solvers.feedback_mode import check_mode, feedback_tests
+from fof_inspect.solvers.feedback_mode import check_mode
+from fof_inspect.solvers.oracle import choose_oracle, judge
 from fof_inspect.solvers.pipeline_state import IterationRecord, PipelineState
 
 
@@ -21,11 +22,12 @@ def executor(stage: int = 1, iteration: int = 1, feedback: str = "hidden") -> So
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         pipeline = state.store_as(PipelineState)
-        hidden = await execute(pipeline.code, state.metadata)
-        tests = feedback_tests(state, mode)
-        seen = hidden if tests is None else await execute(pipeline.code, state.metadata, tests=tests)
+        oracle = choose_oracle(state.metadata, mode)
+        hidden, seen = await judge(state, pipeline.code, oracle, mode)
         pipeline.execution = seen
         pipeline.graded = hidden
+        pipeline.oracle = oracle
+        state.metadata["oracle"] = oracle
         record = IterationRecord(
             stage=stage,
             iteration=iteration,
@@ -37,7 +39,12 @@ def executor(stage: int = 1, iteration: int = 1, feedback: str = "hidden") -> So
         )
         pipeline.trace = [*pipeline.trace, record]
         transcript().info(
-            {"execution": record.model_dump(), "feedback": seen.feedback or "passed", "feedback_mode": mode},
+            {
+                "execution": record.model_dump(),
+                "feedback": seen.feedback or "passed",
+                "feedback_mode": mode,
+                "oracle": oracle,
+            },
             source="executor",
         )
         return state

@@ -5,7 +5,7 @@ from __future__ import annotations
 from inspect_ai.model import CachePolicy
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from fof_inspect.grading.extract import extract_code
+from fof_inspect.grading.extract import extract
 from fof_inspect.genome import NodeGene
 from fof_inspect.prompts import GENERATOR_TEMPLATE
 from fof_inspect.solvers.feedback_mode import check_mode, problem_text
@@ -20,7 +20,8 @@ def generator(node: NodeGene, feedback: str = "hidden", cache: bool | CachePolic
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         output = await call_node("generator", node, GENERATOR_TEMPLATE.format(problem=problem_text(state, mode)), cache)
         pipeline = state.store_as(PipelineState)
-        pipeline.code = extract_code(output.completion, state.metadata.get("entry_point"))
+        extraction = extract(output.completion, state.metadata)
+        pipeline.code, pipeline.extraction = extraction.code, extraction
         pipeline.produced_by = "generator"
         state.output = output
         return state

@@ -8,16 +8,17 @@ Each node runs in its own span, so Inspect View shows the pipeline step by step.
 
 from __future__ import annotations
 
-from inspect_ai.model import CachePolicy, ChatMessageAssistant, get_model, model_roles
+from inspect_ai.model import CachePolicy, ChatMessageAssistant, Model, get_model, model_roles
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import span
 
 from fof_inspect.genome import Genome
-from fof_inspect.ollama_preflight import check_ollama
+from fof_inspect.preflight import preflight
 from fof_inspect.solvers.analyzer import analyzer
 from fof_inspect.solvers.executor import executor
 from fof_inspect.solvers.feedback_mode import check_mode
 from fof_inspect.solvers.generator import generator
+from fof_inspect.solvers.oracle import answer_output
 from fof_inspect.solvers.pipeline_state import PipelineState
 from fof_inspect.solvers.presets import resolve_genome
 from fof_inspect.solvers.refiner import refiner
@@ -32,12 +33,15 @@ def pipeline(
 ) -> Solver:
     """`genome`: a named pipeline or a genome YAML file (`-S genome=path.yaml`)."""
     spec = genome if isinstance(genome, Genome) else resolve_genome(genome)
+    name = str(genome) if not isinstance(genome, Genome) else spec.name or "pipeline"
     mode = check_mode(feedback)
-    check_ollama(resolved_models(spec))
+    preflight(resolved_models(spec))
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         state.metadata["feedback_mode"] = mode
-        state.metadata["pipeline"] = spec.describe()
+        state.metadata["pipeline"] = spec.describe()  # for people; the reports read the two below
+        state.metadata["pipeline_name"] = name
+        state.metadata["genome"] = spec.model_dump(mode="json")
         async with span("generator"):
             state = await generator(spec.generator, mode, cache)(state, generate)
         final_stage = len(spec.stages) + 1
@@ -60,24 +64,27 @@ def pipeline(
 
 
 def finish(state: TaskState) -> TaskState:
-    """Leave the final code as the sample's answer, readable in the transcript."""
+    """Leave the final code as the sample's answer, in the form any task's scorer reads:
+    one fenced block as the last assistant message and as `state.output`."""
     code = state.store_as(PipelineState).code
-    state.messages.append(ChatMessageAssistant(content=f"```python\n{code or ''}\n```", source="generate"))
+    if code is not None:
+        state.output = answer_output(state.output, code)
+    state.messages.append(ChatMessageAssistant(content=state.output.completion, source="generate"))
     return state
 
 
-def resolved_models(spec: Genome) -> list[str]:
+def resolved_models(spec: Genome) -> list[str | Model]:
     """The models the eval will really call: role overrides, else the genome's, else the eval's."""
     roles = model_roles()
-    names: list[str] = []
+    names: list[str | Model] = []
     for kind, node in spec.llm_nodes():
         if kind in roles:
-            names.append(str(get_model(role=kind)))
+            names.append(get_model(role=kind))
         elif node.model:
             names.append(node.model)
         else:
             try:
-                names.append(str(get_model()))
+                names.append(get_model())
             except ValueError:
                 pass  # no eval model yet: the provider reports it at the first call
     return names

@@ -7,6 +7,7 @@ from inspect_ai.util import StoreModel
 from pydantic import BaseModel, Field
 
 from fof_inspect.grading.execution import Execution
+from fof_inspect.grading.extract import Extraction
 
 
 class IterationRecord(BaseModel):
@@ -30,11 +31,15 @@ class PipelineState(StoreModel):
     """The working state of a pipeline for one sample."""
 
     code: str | None = None
+    extraction: Extraction | None = None
+    """How `code` was taken from its node's answer (mode, rule, what was dropped)."""
     produced_by: str = "generator"
     execution: Execution | None = None
     """The latest execution whose feedback the analyzer and refiner see."""
     graded: Execution | None = None
     """The latest execution against the hidden tests: the scorer's verdict if the code is unchanged."""
     analysis: str | None = None
+    oracle: str | None = None
+    """Who judged the code: "fof_grader" (fof's tasks) or "task_scorer" (any other task's scorer)."""
     trace: list[IterationRecord] = Field(default_factory=list)
     refiner_calls: int = 0

@@ -7,7 +7,7 @@ from inspect_ai.log import transcript
 from inspect_ai.model import CachePolicy
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from fof_inspect.grading.extract import extract_code
+from fof_inspect.grading.extract import extract
 from fof_inspect.genome import NodeGene
 from fof_inspect.prompts import refiner_message
 from fof_inspect.solvers.feedback_mode import check_mode, problem_text
@@ -30,11 +30,11 @@ def refiner(
             analysis=pipeline.analysis,
         )
         output = await call_node("refiner", node, message, cache)
-        code = extract_code(output.completion, state.metadata.get("entry_point"))
-        if code is None:
+        extraction = extract(output.completion, state.metadata)
+        if extraction.code is None:
             transcript().info("the refiner's answer held no code: keeping the previous code", source="refiner")
         else:
-            pipeline.code = code
+            pipeline.code, pipeline.extraction = extraction.code, extraction
         pipeline.produced_by = f"refiner@{stage}.{iteration}"
         pipeline.analysis = None
         pipeline.refiner_calls += 1

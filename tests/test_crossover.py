@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from fof_inspect.crossover import WEAKER_DISJOINT_P, crossover
+from fof_inspect.search.crossover import WEAKER_DISJOINT_P, crossover
 from fof_inspect.genome import MAX_NODES, MAX_STAGES, Genome
-from test_neat_operators import MODELS, TRIALS, genome, stage, within
+from support.genomes import MODELS, TRIALS, genome, stage, within
 
 
 def test_generator_is_a_coin_flip_of_whole_generators() -> None:

@@ -15,11 +15,11 @@ from inspect_ai import eval
 from inspect_ai.log import list_eval_logs, read_eval_log
 
 from fof_inspect.datasets import humaneval_dataset
-from fof_inspect.evolve import main as evolve
+from fof_inspect.cli_evolve import main as evolve
 from fof_inspect.genome import load_genome
 from fof_inspect.solvers import pipeline
 from fof_inspect.tasks.humaneval import humaneval
-from scripted_model import fenced, node_kind
+from support.scripted_model import fenced, node_kind
 
 pytestmark = pytest.mark.usefixtures("docker_sandbox")
 
@@ -95,7 +95,7 @@ def slow_for_bad_models(request) -> str:
 def test_resume_after_a_kill_mid_generation_repeats_no_evaluation(fake_ollama, tmp_path: Path) -> None:
     server = fake_ollama(slow_for_bad_models, models=PULLED)
     run_dir = tmp_path / "run"
-    command = [sys.executable, "-m", "fof_inspect.evolve",
+    command = [sys.executable, "-m", "fof_inspect.cli_evolve",
                *args(run_dir, "--population", "4", "--generations", "2", "--evals", "1", "--validate-runs", "0")]
     proc = subprocess.Popen(command, env={**os.environ, "OLLAMA_BASE_URL": server.base_url},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -127,7 +127,7 @@ def test_genomes_sharing_a_generator_share_its_drafts_when_evaluated_together(fa
     """Common random numbers: concurrent identical cached calls reach the model once."""
     from inspect_ai.model import CachePolicy
 
-    from fof_inspect.genome_eval import evaluate_genomes, genome_task
+    from fof_inspect.search.evaluation import evaluate_genomes, genome_task
     from fof_inspect.solvers.presets import named_genome
 
     server = fake_ollama(only_good_refiner_fixes)

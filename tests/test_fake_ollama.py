@@ -24,8 +24,8 @@ from inspect_ai.model import GenerateConfig
 from inspect_ai.scorer import match
 from inspect_ai.solver import generate, system_message
 
-from conftest import FakeOllamaFactory
-from fake_ollama import FakeOllama, Request
+from support.fake_ollama import FakeOllama, Request
+from support.serving import FakeOllamaFactory
 
 MODEL = "ollama/llama3.2:3b"
 

@@ -17,38 +17,17 @@ from inspect_ai.model import ModelOutput
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import SandboxEnvironmentSpec
 
-from conftest import sandbox_containers
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.sandbox import provider
 from fof_inspect.sandbox.engine import engine, exec_with_input
 from fof_inspect.sandbox.provider import FofDockerSandbox
-from fof_inspect.grading.error_type import classify
 from fof_inspect.grading.command import GRADE_COMMAND
 from fof_inspect.scorers.pass_at_1 import pass_at_1
-from test_sandbox import in_sandbox
+from support.legacy_grader import classify
+from support.fast_path import NOBODY_PROCESSES, PASSING, SENTINEL, SLOW_COMMAND, passes, run_fast
+from support.sandbox import in_sandbox, sandbox_containers
 
 pytestmark = pytest.mark.usefixtures("docker_sandbox")
-
-SENTINEL = "fast-path-sentinel"
-PASSING = f"def f():\n    return 1\n\nassert f() == 1\nprint({SENTINEL!r})\n"
-NOBODY_PROCESSES = (
-    "import os\nprint(sorted(open(f'/proc/{p}/cmdline').read() for p in os.listdir('/proc') if p.isdigit()"
-    " and int(p) != os.getpid() and open(f'/proc/{p}/status').read().split('Uid:')[1].split()[0] == '65534'))"
-)
-
-
-SLOW_COMMAND = ["/bin/sh", *GRADE_COMMAND[1:]]
-"""The same command, not recognised as the grader's: it takes the supervisor's path."""
-
-
-async def run_fast(box: FofDockerSandbox, program: str, timeout: int | None = None):
-    """The grader's command, as the grader sends it: the warm server runs it."""
-    return await box.exec(GRADE_COMMAND, input=program, timeout=timeout)
-
-
-def passes(stdout: str, stderr: str, returncode: int) -> bool:
-    return classify(returncode, stdout, stderr, SENTINEL) is None
-
 
 async def root_in(box: FofDockerSandbox, script: str) -> None:
     """Run a shell `script` as root in the box's container, behind the provider's back."""
@@ -161,8 +140,8 @@ def test_fork_bombs_and_background_daemons_die_with_the_program() -> None:
         assert (await run_fast(box, NOBODY_PROCESSES)).stdout == "[]\n"
         started = asyncio.get_running_loop().time()
         with pytest.raises(TimeoutError):
-            await run_fast(box, bomb, timeout=2)
-        assert asyncio.get_running_loop().time() - started < 6
+            await run_fast(box, bomb, timeout=2)  # spends little CPU per process: the wall-clock backstop ends it
+        assert asyncio.get_running_loop().time() - started < 2 * box.config.wall_factor + 4
         assert (await run_fast(box, NOBODY_PROCESSES)).stdout == "[]\n"
         r = await run_fast(box, PASSING)
         assert passes(r.stdout, r.stderr, r.returncode)
@@ -292,6 +271,7 @@ def test_a_cancelled_program_cannot_disturb_the_next_one() -> None:
 
 def test_a_dead_container_is_replaced() -> None:
     async def body(box: FofDockerSandbox) -> None:
+        await run_fast(box, "pass")  # the server is up: the container dies under a program, not under its start
         first = box.container.id
         running = asyncio.ensure_future(run_fast(box, f"import time\nprint({SENTINEL!r})\ntime.sleep(5)"))
         await asyncio.sleep(1)
@@ -332,5 +312,5 @@ def test_the_graders_run_is_logged_as_an_exec_on_every_sandbox(sandbox: str, tmp
     assert log.status == "success", log.error
     [sample] = log.samples or []
     assert sample.scores["pass_at_1"].value == "C"
-    [event] = [e for e in sample.events if isinstance(e, SandboxEvent) and "assert f() == 1" in (e.input or "")]
+    [event] = [e for e in sample.events if isinstance(e, SandboxEvent) and "return 1" in (e.input or "")]
     assert event.cmd == " ".join(shlex.quote(part) for part in GRADE_COMMAND) and event.result == 0

@@ -9,15 +9,13 @@ from pathlib import Path
 import pytest
 from inspect_ai import Task, eval
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ModelOutput
-from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import SandboxEnvironmentSpec
 
-from conftest import sandbox_containers
+from support.sandbox import sandbox_containers
+from support.solvers import answer_from_metadata
 from fof_inspect.sandbox.config import SandboxConfig
-from fof_inspect.grading.error_type import classify, exception_class
 from fof_inspect.scorers.pass_at_1 import pass_at_1
-from fof_inspect.grading.program import build_program
+from fof_inspect.grading.program import build_candidate
 
 pytestmark = pytest.mark.usefixtures("docker_sandbox")
 
@@ -25,28 +23,27 @@ TIMEOUT = 3
 TESTS = "assert f() == 1"
 
 
-@solver
-def answer_from_metadata() -> Solver:
-    """Answers with the sample's scripted text, as a model would."""
-
-    async def solve(state: TaskState, generate: Generate) -> TaskState:
-        state.output = ModelOutput.from_content(model="script", content=state.metadata["answer"])
-        return state
-
-    return solve
-
-
 def fenced(code: str) -> str:
     return f"Here is my solution:\n```python\n{code}\n```\nIt works."
 
 
 def grade(cases: dict[str, str], log_dir: Path, epochs: int = 1) -> dict[str, dict]:
-    """Grade each scripted answer (tests: `assert f() == 1`); return score per case."""
+    """Grade each scripted answer (tests: `assert f() == 1`); return score per case.
+
+    As written (`extraction: as_written`): the abuse here is top-level code, which the
+    default sanitize extraction would drop before it ever reached the sandbox."""
     samples = [
         Sample(
             id=name,
             input="write f",
-            metadata={"answer": answer, "prefix": "", "tests": TESTS, "entry_point": "f", "timeout": TIMEOUT},
+            metadata={
+                "answer": answer,
+                "prefix": "",
+                "tests": TESTS,
+                "entry_point": "f",
+                "timeout": TIMEOUT,
+                "extraction": "as_written",
+            },
         )
         for name, answer in cases.items()
     ]
@@ -149,26 +146,12 @@ def test_abuse_is_graded_correctly_and_leaves_the_sandbox_usable(tmp_path: Path)
     assert sandbox_containers() == []
 
 
-def test_program_keeps_the_prompts_imports_and_helpers() -> None:
+def test_candidate_module_keeps_the_prompts_imports_and_helpers() -> None:
     prompt = 'import math\n\ndef helper(x):\n    return x * 2\n\ndef f(x):\n    """Double the square root."""\n'
     metadata = {"prefix": prompt, "entry_point": "f"}
-    full = build_program("def f(x):\n    return helper(math.sqrt(x))", metadata, "assert f(4) == 4", "S")
-    assert full.startswith(prompt) and "assert f(4) == 4" in full and full.rstrip().endswith('b"\\nS\\n")')
-    body = build_program("    return helper(math.sqrt(x))", metadata, "assert f(4) == 4", "S")
+    full = build_candidate("def f(x):\n    return helper(math.sqrt(x))", metadata)
+    assert full.startswith(prompt) and full.endswith("return helper(math.sqrt(x))")
+    body = build_candidate("    return helper(math.sqrt(x))", metadata)
     assert prompt.rstrip() + "\n    return helper(math.sqrt(x))" in body
-    unindented = build_program("return helper(math.sqrt(x))", metadata, "", "S")
-    assert '"""Double the square root."""\n    return helper' in unindented
-
-
-def test_classify_reads_the_last_exception_of_a_traceback() -> None:
-    chained = (
-        "Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\nKeyError: 'a'\n\n"
-        "During handling of the above exception, another exception occurred:\n\n"
-        "Traceback (most recent call last):\n  File \"<stdin>\", line 3, in <module>\n"
-        "json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)\n"
-    )
-    assert exception_class(chained) == "JSONDecodeError"
-    assert exception_class("AssertionError\n") is None  # no traceback, no exception
-    assert classify(0, "out\nS\n", "", "S") is None
-    assert classify(0, "out\n", "", "S") == "EarlyExit"
-    assert classify(-9, "", "", "S") == "Killed"
+    unindented = build_candidate("return helper(math.sqrt(x))", metadata)
+    assert '"""Double the square root."""\n\nreturn helper' in unindented  # never re-indented

@@ -1,8 +1,4 @@
-"""Mutation operators, their rates, random genomes and innovation numbers (paper §3.2).
-
-The genome builders here (`node`, `stage`, `genome`, `MODELS`) are shared with the
-other NEAT test modules, which import them from this one.
-"""
+"""Mutation operators, their rates, random genomes and innovation numbers (paper §3.2)."""
 
 from __future__ import annotations
 
@@ -12,9 +8,9 @@ from collections import Counter
 
 import pytest
 
-from fof_inspect.genome import MAX_NODES, MAX_STAGES, Genome, NodeGene, StageGene
-from fof_inspect.innovation import FIRST_STAGE_INNOVATION, InnovationCounter
-from fof_inspect.mutation import (
+from fof_inspect.genome import Genome, NodeGene
+from fof_inspect.search.innovation import FIRST_STAGE_INNOVATION, InnovationCounter
+from fof_inspect.search.mutation import (
     RATES,
     TEMPERATURE_RANGE,
     MutationContext,
@@ -29,71 +25,20 @@ from fof_inspect.mutation import (
     swap_model,
 )
 from fof_inspect.prompts import prompt_names
-
-MODELS = ["ollama/gemma3:1b", "ollama/qwen2.5:1.5b", "ollama/llama3.2:3b"]
-TRIALS = 4000
-
-
-# -- builders (imported by the other NEAT test modules) --------------------------------
-
-
-def node(prompt: str, model: str = MODELS[2], temperature: float = 0.5) -> NodeGene:
-    return NodeGene(model=model, prompt=prompt, temperature=temperature)
-
-
-def stage(
-    innovation: int,
-    iterations: int = 1,
-    analyzer: bool = False,
-    model: str = MODELS[2],
-    prompt: str = "fix",
-    temperature: float = 0.5,
-) -> StageGene:
-    return StageGene(
-        innovation=innovation,
-        max_iterations=iterations,
-        analyzer=node("diagnose", model, temperature) if analyzer else None,
-        refiner=node(prompt, model, temperature),
-    )
-
-
-def genome(*stages: StageGene, model: str = MODELS[2], prompt: str = "plain", temperature: float = 0.5) -> Genome:
-    return Genome(generator=node(prompt, model, temperature), stages=list(stages))
-
-
-def context(models: list[str] = MODELS, counter: int = 10, **rates: float) -> MutationContext:
-    """A context whose counter is past the test genomes' innovations; `rates` override (others off)."""
-    return MutationContext(models=list(models), innovation=InnovationCounter(counter), rates=rates or dict(RATES))
-
-
-def within(observed: int, trials: int, p: float, sigmas: float = 4.0) -> bool:
-    """Is a count consistent with rate p? (binomial, a few standard deviations)."""
-    return abs(observed / trials - p) <= sigmas * math.sqrt(p * (1 - p) / trials)
-
-
-def valid(g: Genome) -> bool:
-    Genome.model_validate(g.model_dump())
-    return 1 <= len(g.stages) <= MAX_STAGES and g.node_count <= MAX_NODES
-
+from support.genomes import MODELS, TRIALS, context, genome, stage, valid, within
 
 # -- innovation numbers --------------------------------------------------------------------
 
 
-def test_innovation_counter_hands_out_fresh_numbers_and_round_trips_as_int() -> None:
+def test_innovation_counter_hands_out_fresh_numbers_and_resume_from_the_saved_value() -> None:
     counter = InnovationCounter()
     assert counter.value == FIRST_STAGE_INNOVATION
     assert [counter.next(), counter.next()] == [1, 2]
-    assert counter.value == 2 and int(counter) == 2
-    resumed = InnovationCounter.from_int(counter.to_int())
-    assert resumed == counter and resumed.next() == 3
+    assert counter.value == 2
+    resumed = InnovationCounter(counter.value)
+    assert resumed.value == counter.value and resumed.next() == 3
     with pytest.raises(ValueError):
         InnovationCounter(-1)
-
-
-def test_innovation_counter_after_seed_genomes_never_collides() -> None:
-    counter = InnovationCounter.after([genome(stage(0), stage(4)), genome(stage(2))])
-    assert counter.next() == 5
-    assert InnovationCounter.after([]).next() == FIRST_STAGE_INNOVATION + 1
 
 
 # -- structural operators ------------------------------------------------------------------

@@ -18,7 +18,7 @@ from fof_inspect.genome import Genome
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.scorers.pass_at_1 import pass_at_1
 from fof_inspect.solvers import champion, cross_model, pipeline, self_refine
-from scripted_model import Script, fenced, node_kind
+from support.scripted_model import Script, fenced, node_kind
 
 pytestmark = pytest.mark.usefixtures("docker_sandbox")
 
@@ -270,10 +270,11 @@ def test_model_not_pulled_says_what_to_pull(fake_ollama, tmp_path: Path) -> None
     assert server.requests == []
 
 
-def test_malformed_genome_names_the_field(tmp_path: Path) -> None:
+def test_malformed_genome_names_the_field(fake_ollama, tmp_path: Path) -> None:
+    server = fake_ollama(lambda request: "", models={"llama3.2:3b"})  # the task's preflight passes
     bad = tmp_path / "bad.yaml"
     bad.write_text((REPO / "solvers" / "pipelines" / "self_refine.yaml").read_text().replace("max_iterations: 3", "max_iterations: 5"))
     done = cli(["tasks/humaneval.py", "--solver", "pipeline", "-S", f"genome={bad}", "--model", "ollama/llama3.2:3b",
-                "--limit", "1", "--log-dir", str(tmp_path)], "http://127.0.0.1:9/v1")
+                "--limit", "1", "--log-dir", str(tmp_path)], server.base_url)
     assert done.returncode != 0
     assert "stages[0].max_iterations" in done.stdout + done.stderr

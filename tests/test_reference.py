@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from inspect_ai import eval
 
-from conftest import sandbox_containers
+from support.sandbox import sandbox_containers
 from fof_inspect.solvers.reference import reference
 from fof_inspect.tasks.humaneval import humaneval
 from fof_inspect.tasks.mbpp import mbpp

@@ -15,7 +15,7 @@ from fof_inspect.report import make_report
 from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.scorers.pass_at_1 import pass_at_1
 from fof_inspect.solvers import self_refine
-from scripted_model import Script, fenced
+from support.scripted_model import Script, fenced
 
 pytestmark = pytest.mark.usefixtures("docker_sandbox")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 import pytest
 from inspect_ai.util import ExecResult
@@ -13,25 +12,11 @@ from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.sandbox.containers import LABEL, SandboxImageMissingError
 from fof_inspect.sandbox.engine import DockerNotRunningError
 from fof_inspect.sandbox.provider import FofDockerSandbox
+from support.sandbox import in_sandbox
 
 pytestmark = pytest.mark.usefixtures("docker_sandbox")
 
 CONFIG = SandboxConfig(timeout=3)
-
-
-def in_sandbox(body: Callable[[FofDockerSandbox], Awaitable[None]], config: SandboxConfig = CONFIG) -> None:
-    """Run `body` against one sandbox through the provider's whole life cycle."""
-
-    async def run() -> None:
-        await FofDockerSandbox.task_init("test", config)
-        envs = await FofDockerSandbox.sample_init("test", config, {})
-        try:
-            await body(envs["default"].as_type(FofDockerSandbox))
-        finally:
-            await FofDockerSandbox.sample_cleanup("test", config, envs, False)
-            await FofDockerSandbox.task_cleanup("test", config, True)
-
-    asyncio.run(run())
 
 
 async def py(box: FofDockerSandbox, code: str, timeout: int | None = None) -> ExecResult[str]:

@@ -8,8 +8,8 @@ import random
 import pytest
 
 from fof_inspect.genome import Genome
-from fof_inspect.mutation import random_genome
-from fof_inspect.selection import (
+from fof_inspect.search.mutation import random_genome
+from fof_inspect.search.selection import (
     PARSIMONY,
     breed,
     elites,
@@ -18,8 +18,8 @@ from fof_inspect.selection import (
     shared_fitness,
     tournament,
 )
-from fof_inspect.speciation import Species, speciate
-from test_neat_operators import context, genome, stage, valid
+from fof_inspect.search.speciation import Species, speciate
+from support.genomes import context, genome, stage, valid
 
 
 def test_parsimony_costs_0_02_per_node() -> None:

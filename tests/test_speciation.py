@@ -9,9 +9,9 @@ from collections.abc import Callable
 import pytest
 
 from fof_inspect.genome import Genome
-from fof_inspect.mutation import mutate, random_genome
-from fof_inspect.speciation import Species, adapt_threshold, compatibility, compatibility_terms, speciate
-from test_neat_operators import MODELS, context, genome, stage
+from fof_inspect.search.mutation import mutate, random_genome
+from fof_inspect.search.speciation import Species, adapt_threshold, compatibility, compatibility_terms, speciate
+from support.genomes import MODELS, context, genome, stage
 
 
 def ids(start: int = 0) -> Callable[[], int]:

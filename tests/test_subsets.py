@@ -13,7 +13,7 @@ from inspect_ai.dataset import Sample
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Scorer, Target, accuracy, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from fof_inspect.subsets import difficulty_columns, generation_problems, pass_rates_from_log
+from fof_inspect.search.subsets import difficulty_columns, generation_problems, pass_rates_from_log
 
 HUMANEVAL = [f"HumanEval/{i}" for i in range(164)]
 

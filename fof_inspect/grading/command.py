@@ -1,12 +1,42 @@
 """The one command the grader runs, a contract between the grader and any sandbox.
 
-Any sandbox with `sh` and Python 3.11+ on its PATH runs it as written: the program
-arrives on stdin, is saved as `solution.py` in the command's working directory (so
-tracebacks show its lines) and run as a script in isolated mode. A provider may
-recognise this exact command and run it another way with the same result: fof_docker
-runs it in its warm program server (a fork per program, ~5 ms instead of ~80 ms).
+`GRADE_COMMAND` is ``python3 -I -c BOOTSTRAP``: any sandbox with Python 3.11+ on its PATH
+runs it as written. Its stdin (`grade_request`) carries the candidate part, the runner's
+source (runner.py, so the sandbox needs nothing of ours installed) and the tests part,
+read in an order that keeps the tests out of the candidate's process (runner.py says
+how). Its stdout is one JSON result from the checker. A provider may recognise this
+exact command and run it another way with the same result: fof_docker runs it in its
+warm program server (a fork per program, the runner already loaded).
 """
 
 from __future__ import annotations
 
-GRADE_COMMAND: list[str] = ["sh", "-c", "cat > solution.py && exec python3 -I solution.py"]
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fof_inspect.grading.runner import BOOTSTRAP, request_header
+
+GRADE_COMMAND: list[str] = ["python3", "-I", "-c", BOOTSTRAP]
+
+SCRIPT_COMMAND: list[str] = ["sh", "-c", "cat > solution.py && exec python3 -I solution.py"]
+"""Runs a whole Python program from stdin as a script (saved as `solution.py`, so its
+tracebacks show its lines). Not a verdict: the tests and sandbox checks use it to run
+programs; fof_docker runs it on its warm server too."""
+
+
+@cache
+def runner_source() -> bytes:
+    return (Path(__file__).with_name("runner.py")).read_bytes()
+
+
+def grade_request(candidate: dict[str, Any], tests: dict[str, Any]) -> str:
+    """The stdin of `GRADE_COMMAND` (runner.py describes it). ASCII (JSON escapes), so any
+    completion text (lone surrogates, NULs) crosses intact, and logs show it as text."""
+    runner, head, rest = runner_source(), _json(candidate) + b"\n", _json(tests)
+    return (request_header(runner, head, rest) + head + runner + rest).decode("ascii")
+
+
+def _json(part: dict[str, Any]) -> bytes:
+    return json.dumps(part, ensure_ascii=True).encode("ascii")

@@ -24,6 +24,7 @@ import pandas as pd
 
 from fof_inspect.report.load import Logs, benchmark_title
 from fof_inspect.report.write import Table
+from fof_inspect.solvers.pipeline_state import IterationRecord
 
 NET_NAME = "early_stopping_net"
 NET_TITLE = "Table 4: Net value per iteration without early stopping (new fixes − new regressions, per run)"
@@ -37,18 +38,18 @@ MISSING = (
 )
 
 
-def versions(trace: list[dict[str, Any]], length: int, key: str) -> list[bool]:
+def versions(trace: list[IterationRecord], length: int, key: str) -> list[bool]:
     """`key` of each version, the last one carried forward to `length` (a sample cut short)."""
-    values = [bool(record.get(key)) for record in trace]
+    values = [bool(getattr(record, key)) for record in trace]
     return values + [values[-1]] * (length - len(values))
 
 
-def with_early_stopping(trace: list[dict[str, Any]], budget: int) -> bool:
+def with_early_stopping(trace: list[IterationRecord], budget: int) -> bool:
     """What a pipeline allowed `budget` refiner calls would have returned for this trace."""
     for record in trace[: budget + 1]:
-        if record.get("feedback_passed"):
-            return bool(record.get("passed"))
-    return bool(trace[min(budget, len(trace) - 1)].get("passed"))
+        if record.feedback_passed:
+            return record.passed
+    return trace[min(budget, len(trace) - 1)].passed
 
 
 def forced(samples: pd.DataFrame) -> pd.DataFrame:
@@ -57,7 +58,7 @@ def forced(samples: pd.DataFrame) -> pd.DataFrame:
     return samples[~samples["early_stop"] & has_trace]
 
 
-Trace = list[dict[str, Any]]
+Trace = list[IterationRecord]
 
 
 def _per_group(samples: pd.DataFrame) -> Iterator[tuple[dict[str, Any], int, list[Trace], int]]:

@@ -22,7 +22,7 @@ _KEYS = ["config_order", "config_id", "config", "early_stop", "benchmark", "firs
 
 
 def _refines(samples: pd.DataFrame) -> pd.Series:
-    return samples["pipeline"].fillna("").str.contains("ref(", regex=False) & samples["trace"].notna()
+    return (samples["stages"].fillna(0) > 0) & samples["trace"].notna()
 
 
 def fix_rates(samples: pd.DataFrame) -> pd.DataFrame:

@@ -10,13 +10,17 @@ samples), then normalised into a plain frame every table reads:
 | `benchmark` | the task name without namespace (`humaneval`, `mbpp`, ...) |
 | `config_id`, `config`, `config_order` | `C1`, `C2`, ... in order of first appearance, and the label |
 | `pipeline` | a pipeline's one-line description (None for other solvers) |
+| `stages`, `solo` | a pipeline's number of refinement stages (None for other solvers); a solo baseline? |
 | `early_stop` | False for `-S early_stop=false` runs (or a log whose traces refine past a pass) |
 | `problem`, `epoch` | the sample id and epoch |
 | `run`, `run_order` | one run = one epoch of one log; ordered by creation time, then epoch |
 | `passed`, `error_type` | the pass@1 verdict on the final code and its error type |
-| `first_error_type`, `trace` | a pipeline's first-execution error type and its trace (else None) |
+| `first_error_type`, `trace` | a pipeline's first-execution error type and its trace (`IterationRecord`s, else None) |
 
-A file that is not an Inspect log, or a log not graded by `pass_at_1`, is a `ReportError`.
+A pipeline is read from the structured sample metadata its solver writes (`genome`, the genome
+as data, and `pipeline_name`), never from its description. Logs written before those fields
+existed fall back to parsing the description, and the report says so in a note. A file that is
+not an Inspect log, or a log not graded by `pass_at_1`, is a `ReportError`.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,15 +47,23 @@ from inspect_ai.analysis import (
     samples_df,
 )
 from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
-from inspect_ai.scorer import Score
+from pydantic import ValidationError
 
-SCORER = "pass_at_1"
+from fof_inspect.genome import Genome, NodeGene
+from fof_inspect.scorers.pass_at_1 import SCORER_NAME, is_pass_at_1, pass_at_1_score, passed
+from fof_inspect.solvers.pipeline_state import IterationRecord
+
+SCORER = SCORER_NAME
 BENCHMARK_TITLES = {"humaneval": "HumanEval", "mbpp": "MBPP"}
 _EVAL_FIELDS = {"log", "created", "task_name", "solver", "solver_args", "model", "model_roles", "status"}
 _SKIPPED_SAMPLE_FIELDS = {"messages", "events", "attachments", "store"}
 """Not needed by any table; skipping them keeps big .eval logs fast to read."""
-_NODE = re.compile(r"\b(gen|ana|ref)\(([^()]*)\)")
-_ROLE_OF_NODE = {"gen": "generator", "ana": "analyzer", "ref": "refiner"}
+_LEGACY_NODE = re.compile(r"\b(gen|ana|ref)\(([^()]*)\)")
+_LEGACY_ROLE = {"gen": "generator", "ana": "analyzer", "ref": "refiner"}
+LEGACY_NOTE = (
+    "{n} sample(s) from logs without the structured pipeline metadata (`genome`, written since "
+    "fof-inspect 0.1 of 2026-12-02): their pipelines were read from the description string."
+)
 
 
 class ReportError(PrerequisiteError):
@@ -67,8 +79,8 @@ class Logs:
     notes: list[str] = field(default_factory=list)
 
     def configurations(self) -> pd.DataFrame:
-        """`config_id`, `config` and `early_stop` of each configuration, in report order."""
-        columns = ["config_order", "config_id", "config", "early_stop"]
+        """`config_id`, `config`, `early_stop` and `solo` of each configuration, in report order."""
+        columns = ["config_order", "config_id", "config", "early_stop", "solo"]
         return self.samples[columns].drop_duplicates("config_id").sort_values("config_order")[columns[1:]]
 
 
@@ -118,7 +130,7 @@ def check_log(path: str) -> EvalLog:
             "or directories holding them"
         ) from None
     scorers = [score.name for score in (header.results.scores if header.results else [])]
-    if scorers and not any(_is_pass_at_1(name) for name in scorers):
+    if scorers and not any(is_pass_at_1(name) for name in scorers):
         raise ReportError(
             f"{path} is an Inspect log but was not graded by {SCORER} (its scores: {', '.join(scorers)}); "
             "the report needs logs of this project's HumanEval/MBPP tasks"
@@ -126,24 +138,20 @@ def check_log(path: str) -> EvalLog:
     return header
 
 
-def _is_pass_at_1(name: str) -> bool:
-    return name.rsplit("/", 1)[-1] == SCORER
-
-
 # -- reading samples ---------------------------------------------------------------------
 
 
-def _pass_at_1(sample: EvalSample) -> Score | None:
-    return next((s for name, s in (sample.scores or {}).items() if _is_pass_at_1(name)), None)
-
-
 def _score_value(sample: EvalSample) -> Any:
-    score = _pass_at_1(sample)
+    score = pass_at_1_score(sample.scores)
     return None if score is None else score.value
 
 
+def _passed(sample: EvalSample) -> bool:
+    return passed(pass_at_1_score(sample.scores))
+
+
 def _score_metadata(sample: EvalSample) -> Any:
-    score = _pass_at_1(sample)
+    score = pass_at_1_score(sample.scores)
     return None if score is None else (score.metadata or {})
 
 
@@ -154,9 +162,12 @@ SAMPLE_COLUMNS = [
     SampleColumn("id", path="id", required=True, type=str),
     SampleColumn("epoch", path="epoch", required=True, type=int),
     SampleColumn("pipeline", path="metadata.pipeline", full=True),
+    SampleColumn("pipeline_name", path="metadata.pipeline_name", full=True),
+    SampleColumn("genome", path="metadata.genome", full=True),
     SampleColumn("feedback_mode", path="metadata.feedback_mode", full=True),
     SampleColumn("sample_error", path="error.message", full=True),
     SampleColumn("score_value", path=_score_value, full=True),
+    SampleColumn("passed", path=_passed, full=True, type=bool),
     SampleColumn("score_metadata", path=_score_metadata, full=True),
 ]
 
@@ -183,26 +194,57 @@ def load_logs(paths: Sequence[str | Path]) -> Logs:
     order = {path: i for i, path in enumerate(files)}
     rows = raw.to_dict("records")
     metadata = [_json(row.get("score_metadata")) or {} for row in rows]
-    forced = {row["log"] for row, meta in zip(rows, metadata, strict=True) if _refined_after_pass(meta.get("trace"))}
-    records = [_record(row, meta, order, row["log"] in forced) for row, meta in zip(rows, metadata, strict=True)]
+    traces = [_trace(meta.get("trace"), row["log"]) for row, meta in zip(rows, metadata, strict=True)]
+    forced = {row["log"] for row, trace in zip(rows, traces, strict=True) if _refined_after_pass(trace)}
+    records = [
+        _record(row, meta, trace, order, row["log"] in forced)
+        for row, meta, trace in zip(rows, metadata, traces, strict=True)
+    ]
     samples = pd.DataFrame.from_records(records)
     samples = _number_configurations(_number_runs(samples))
     unscored = int(samples["unscored"].sum())
     if unscored:
         notes.append(f"{unscored} sample(s) without a {SCORER} score (sample errors) count as failures.")
-    return Logs(samples=samples.drop(columns="unscored"), files=files, notes=notes)
+    legacy = int(samples["legacy"].sum())
+    if legacy:
+        notes.append(LEGACY_NOTE.format(n=legacy))
+    return Logs(samples=samples.drop(columns=["unscored", "legacy"]), files=files, notes=notes)
 
 
-def _refined_after_pass(trace: Any) -> bool:
+def _trace(raw: Any, log: str) -> list[IterationRecord] | None:
+    """The score metadata's trace as typed records (None when the sample has none)."""
+    if not raw:
+        return None
+    try:
+        return [IterationRecord.model_validate(record) for record in raw]
+    except (ValidationError, TypeError) as ex:
+        reason = (str(ex).splitlines() or [type(ex).__name__])[0]
+        raise ReportError(
+            f"{log}: a sample's trace does not match this version's IterationRecord ({reason}); "
+            "rerun the eval with this version of fof-inspect"
+        ) from None
+
+
+def _refined_after_pass(trace: list[IterationRecord] | None) -> bool:
     """Evidence of early stopping off when `solver_args` lack it (a solver built inside a task)."""
-    passes = [bool(r.get("feedback_passed")) for r in trace] if isinstance(trace, list) else []
-    return any(passes[:-1])
+    return any(record.feedback_passed for record in (trace or [])[:-1])
 
 
-def _record(row: dict[str, Any], metadata: dict[str, Any], order: dict[str, int], forced: bool) -> dict[str, Any]:
+def _genome(raw: Any, log: str) -> Genome | None:
+    if not raw:
+        return None
+    try:
+        return Genome.model_validate(_json(raw))
+    except ValidationError as ex:
+        raise ReportError(f"{log}: a sample's genome metadata is not a valid genome ({ex.errors()[0]['msg']})") from None
+
+
+def _record(
+    row: dict[str, Any], metadata: dict[str, Any], trace: list[IterationRecord] | None, order: dict[str, int],
+    forced: bool,
+) -> dict[str, Any]:
     """One normalised row from one `samples_df` row and its parsed score metadata."""
     solver_args = _json(row.get("solver_args")) or {}
-    trace = metadata.get("trace") or None
     early_stop = _flag(solver_args.get("early_stop", True)) and not forced
     feedback = row.get("feedback_mode") or solver_args.get("feedback")
     unscored = row.get("score_value") is None
@@ -210,6 +252,13 @@ def _record(row: dict[str, Any], metadata: dict[str, Any], order: dict[str, int]
     if unscored:
         error_type = "SampleError" if row.get("sample_error") else "NotScored"
     log = str(Path(_local(str(row["log"]))).resolve())
+    genome = _genome(row.get("genome"), log)
+    description = row.get("pipeline")
+    legacy = genome is None and bool(description)
+    pipeline = None
+    if genome or description:
+        name = row.get("pipeline_name") or _pipeline_name(row.get("solver"), solver_args)
+        pipeline = Pipeline(name=name, genome=genome, description=description)
     return {
         "log": log,
         "log_order": order.get(log, len(order)),
@@ -221,21 +270,32 @@ def _record(row: dict[str, Any], metadata: dict[str, Any], order: dict[str, int]
             solver_args=solver_args,
             model=str(row.get("model") or ""),
             model_roles=_json(row.get("model_roles")) or {},
-            pipeline=row.get("pipeline"),
+            pipeline=pipeline,
             early_stop=early_stop,
             feedback=feedback,
         ),
-        "pipeline": row.get("pipeline"),
+        "pipeline": description,
+        "stages": pipeline.stages if pipeline else None,
+        "solo": _is_solo(row.get("solver"), pipeline, early_stop, feedback),
         "early_stop": early_stop,
         "feedback": feedback,
         "problem": str(row["id"]),
         "epoch": int(row["epoch"]),
-        "passed": row.get("score_value") in ("C", 1, 1.0, True),
+        "passed": bool(row.get("passed")),
         "error_type": error_type,
-        "first_error_type": metadata.get("first_error_type", trace[0].get("error_type") if trace else None),
+        "first_error_type": metadata.get("first_error_type", trace[0].error_type if trace else None),
         "trace": trace,
         "unscored": unscored,
+        "legacy": legacy,
     }
+
+
+def _is_solo(solver: str | None, pipeline: Pipeline | None, early_stop: bool, feedback: str | None) -> bool:
+    """The paper's baseline: one generation, no feedback (a pipeline without stages, or plain solo)."""
+    if pipeline is not None:
+        return pipeline.stages == 0
+    name = solver.rsplit("/", 1)[-1] if solver else "solo"
+    return name.startswith("solo") and early_stop and feedback in (None, "hidden")
 
 
 def _json(value: Any) -> Any:
@@ -279,30 +339,75 @@ def short_model(name: str) -> str:
     return name.partition("/")[2] or name
 
 
+@dataclass
+class Pipeline:
+    """A sample's pipeline: its name and genome (or, in a legacy log, only its description)."""
+
+    name: str
+    genome: Genome | None
+    description: str | None = None
+
+    @property
+    def stages(self) -> int:
+        if self.genome is not None:
+            return len(self.genome.stages)
+        return (self.description or "").count("exec")  # legacy: one executor per stage
+
+    def label(self, model_of: Callable[[str, str | None], str | None]) -> str:
+        """`name: topology`, every node showing the model it ran (`model_of(role, genome's model)`)."""
+        if self.genome is None:
+            return f"{self.name}: {self._legacy_topology(model_of)}"
+
+        def used(role: str, node: NodeGene) -> NodeGene:
+            model = model_of(role, node.model)
+            return node if model is None else node.model_copy(update={"model": model})
+
+        genome = self.genome.model_copy(
+            update={
+                "generator": used("generator", self.genome.generator),
+                "stages": [
+                    stage.model_copy(
+                        update={
+                            "refiner": used("refiner", stage.refiner),
+                            "analyzer": stage.analyzer and used("analyzer", stage.analyzer),
+                        }
+                    )
+                    for stage in self.genome.stages
+                ],
+            }
+        )
+        return f"{self.name}: {genome.describe()}"
+
+    def _legacy_topology(self, model_of: Callable[[str, str | None], str | None]) -> str:
+        def node(match: re.Match[str]) -> str:
+            kind, named = match[1], match[2]
+            model = model_of(_LEGACY_ROLE[kind], None if named == "default" else named)
+            return f"{kind}({short_model(model) if model else named})"
+
+        return _LEGACY_NODE.sub(node, self.description or "")
+
+
 def configuration_label(
     *,
     solver: str | None,
     solver_args: dict[str, Any],
     model: str,
     model_roles: dict[str, Any],
-    pipeline: str | None,
+    pipeline: Pipeline | None,
     early_stop: bool = True,
     feedback: str | None = None,
 ) -> str:
     """What distinguishes one configuration: its pipeline (with the models really used) or solver.
 
-    A pipeline's description names `default` where the genome leaves the model to the eval;
-    here every node shows the model it ran: its `--model-role`, else the genome's, else the eval's.
+    A genome may leave a node's model to the eval; here every node shows the model it ran:
+    its `--model-role`, else the genome's, else the eval's.
     """
     if pipeline:
 
-        def node(match: re.Match[str]) -> str:
-            kind, named = match[1], match[2]
-            role = _role_model(model_roles.get(_ROLE_OF_NODE[kind]))
-            used = role or (model if named == "default" else None)
-            return f"{kind}({short_model(used) if used else named})"
+        def model_of(role: str, named: str | None) -> str | None:
+            return _role_model(model_roles.get(role)) or named or model or None
 
-        label = f"{_pipeline_name(solver, solver_args)}: {_NODE.sub(node, pipeline)}"
+        label = pipeline.label(model_of)
     else:
         name = solver.rsplit("/", 1)[-1] if solver else "solo"
         label = f"{name} ({short_model(model)})"

@@ -1,17 +1,7 @@
 """Table 7: completed search runs, read from their run directories.
 
-The contract with the search (the only file read besides `champion.yaml`):
-
-    RUN_DIR/summary.json
-    {
-      "regime": "stochastic",                  # how fitness was evaluated, free text
-      "champion": {"describe": "gen(…) → exec → ref(…) ×2",
-                   "iterations": 2,            # refiner calls the champion allows
-                   "search_fitness": 0.82},    # its best fitness during the search
-      "validation": {"single_run": 99,         # optional: the first full-benchmark run,
-                     "runs": [93, 95, 90, 97, 94],   # every validation run's pass count,
-                     "benchmark_size": 164}    # and the benchmark's size
-    }
+The contract with the search is `RUN_DIR/summary.json`, read through the search's own model
+(`fof_inspect/search/summary.py`, `RunSummary`); the only other file read is `champion.yaml`.
 
 A run without `validation` is reported as "no validation yet". A directory with
 `champion.yaml` but no `summary.json` still shows its champion's topology.
@@ -19,9 +9,7 @@ A run without `validation` is reported as "no validation yet". A directory with
 
 from __future__ import annotations
 
-import json
 import math
-import statistics
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +19,11 @@ from fof_inspect.genome import GenomeError, load_genome
 from fof_inspect.report.load import ReportError
 from fof_inspect.report.main_results import mean_sd
 from fof_inspect.report.write import Table
+from fof_inspect.search.summary import SUMMARY_FILE, RunSummary
 
 NAME = "search_runs"
 TITLE = "Table 7: Search runs"
-SUMMARY = "summary.json"
+SUMMARY = SUMMARY_FILE
 CHAMPION = "champion.yaml"
 NOT_VALIDATED = "no validation yet"
 
@@ -55,31 +44,24 @@ def read_run(run_dir: Path) -> dict[str, Any]:
 
 def _from_summary(run_dir: Path, path: Path) -> dict[str, Any]:
     try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-        champion = summary["champion"]
-        row = _row(
-            run_dir,
-            str(summary["regime"]),
-            str(champion["describe"]),
-            int(champion["iterations"]),
-            float(champion["search_fitness"]),
-        )
-        validation = summary.get("validation")
-        if validation:
-            runs = [int(n) for n in validation["runs"]]
-            row |= {
-                "single_run": int(validation["single_run"]),
-                "benchmark_size": int(validation["benchmark_size"]),
-                "validation_runs": len(runs),
-                "validation_mean": statistics.fmean(runs) if runs else math.nan,
-                "validation_sd": statistics.stdev(runs) if len(runs) > 1 else math.nan,
-            }
-        return row
-    except (ValueError, KeyError, TypeError) as ex:
+        summary = RunSummary.load(path)
+    except ValueError as ex:
         raise ReportError(
-            f"{path}: does not follow the search-run contract ({type(ex).__name__}: {ex}); "
-            "see fof_inspect/report/search_runs.py"
+            f"{path}: does not follow the search-run contract ({ex}); see fof_inspect/search/summary.py"
         ) from None
+    champion = summary.champion
+    fitness = math.nan if champion.search_fitness is None else champion.search_fitness
+    row = _row(run_dir, summary.regime, champion.describe, champion.iterations, fitness)
+    validation = summary.validation
+    if validation:
+        row |= {
+            "single_run": validation.single_run,
+            "benchmark_size": validation.benchmark_size,
+            "validation_runs": len(validation.runs),
+            "validation_mean": validation.run_mean,
+            "validation_sd": validation.run_sd,
+        }
+    return row
 
 
 def _from_champion(run_dir: Path, path: Path) -> dict[str, Any]:

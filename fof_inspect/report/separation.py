@@ -73,14 +73,9 @@ def parse_pair(text: str, configurations: pd.DataFrame) -> tuple[str, str]:
 def default_pairs(configurations: pd.DataFrame) -> list[tuple[str, str]]:
     """Every configuration against the first solo one (else the first)."""
     ids = configurations["config_id"].tolist()
-    solo = [cid for cid, label in zip(ids, configurations["config"], strict=True) if _is_solo(label)]
+    solo = [cid for cid, is_solo in zip(ids, configurations["solo"], strict=True) if is_solo]
     baseline = solo[0] if solo else ids[0]
     return [(cid, baseline) for cid in ids if cid != baseline]
-
-
-def _is_solo(label: str) -> bool:
-    plain_solo = label.startswith("solo") and "[" not in label
-    return plain_solo or ("gen(" in label and "exec" not in label)
 
 
 def build(logs: Logs, pairs: list[str] | None = None) -> Table:

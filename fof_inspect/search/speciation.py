@@ -77,7 +77,10 @@ def compatibility(a: Genome, b: Genome) -> float:
 
 @dataclass
 class Species:
-    """A group of mutually compatible genomes, judged against one representative."""
+    """A group of mutually compatible genomes, judged against one representative.
+
+    Also the checkpoint's record of a species (pydantic validates and dumps dataclasses).
+    """
 
     id: int
     representative: Genome

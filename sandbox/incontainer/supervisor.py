@@ -8,7 +8,8 @@ deadline, head+tail capped output, and every process of the sandbox user killed 
 its files and IPC objects wiped when it ends.
 
 Prints one JSON object on stdout: returncode, timed_out, oom_killed, stdout, stderr,
-stdout_bytes, stderr_bytes, duration.
+stdout_bytes, stderr_bytes, duration, and clean: whether the killer verified the
+container clean afterwards (if not, the host must not run anything else in it).
 """
 
 import json
@@ -23,11 +24,15 @@ from fof_jail import BASE_ENV, Killer, clean_slate, enter_scratch, failure, oom_
 def main() -> None:
     spec = json.loads(sys.argv[1])
     uid, gid = int(spec["uid"]), int(spec["gid"])
+    uids, killer_uid = [int(u) for u in spec["uids"]], int(spec["killer_uid"])
     data = sys.stdin.buffer.read()
 
     # start from a clean slate even if an earlier supervisor was itself killed
-    clean_slate(uid, gid)
-    killer = Killer(uid, gid)
+    if not clean_slate(uids, killer_uid):
+        result = failure(RuntimeError("the sandbox could not be verified clean before the command"))
+        sys.stdout.write(json.dumps(dict(result, clean=False)))
+        return
+    killer = Killer(uids, killer_uid)
 
     stdin_fd = os.memfd_create("stdin")
     os.write(stdin_fd, data)
@@ -59,8 +64,9 @@ def main() -> None:
             os.close(fd)
         result = supervise(child, out_fd, err_fd, float(spec["timeout"]), int(spec["output_cap"]),
                            killer, oom_before, started)
-    killer.finish()
+    result["clean"] = killer.finish()
     sys.stdout.write(json.dumps(result))
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -17,10 +17,10 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping, Sequence
 
-from fof_inspect.crossover import crossover
+from fof_inspect.search.crossover import crossover
 from fof_inspect.genome import Genome
-from fof_inspect.mutation import MutationContext, mutate
-from fof_inspect.speciation import Species
+from fof_inspect.search.mutation import MutationContext, mutate
+from fof_inspect.search.speciation import Species
 
 __all__ = [
     "PARSIMONY",

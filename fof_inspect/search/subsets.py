@@ -27,12 +27,12 @@ from pathlib import Path
 from statistics import fmean
 
 from inspect_ai.log import read_eval_log
-from inspect_ai.scorer import value_to_float
+
+from fof_inspect.scorers.pass_at_1 import SCORER_NAME, passed
 
 __all__ = [
     "N_COLUMNS",
     "SUBSET_SIZE",
-    "SCORE_NAME",
     "pass_rates_from_log",
     "difficulty_columns",
     "generation_problems",
@@ -40,24 +40,22 @@ __all__ = [
 
 N_COLUMNS = 7
 SUBSET_SIZE = 25
-SCORE_NAME = "pass_at_1"
 
 
-def pass_rates_from_log(log_path: str | Path, score_name: str = SCORE_NAME) -> dict[str, float]:
+def pass_rates_from_log(log_path: str | Path, score_name: str = SCORER_NAME) -> dict[str, float]:
     """Each problem's pass rate over the epochs of a baseline eval log, keyed by sample id.
 
     Samples without that score (e.g. ones that errored) are left out rather than
     counted as failures: an infrastructure error says nothing about difficulty.
     """
     log = read_eval_log(log_path, exclude_fields={"messages", "events", "store", "attachments"})
-    to_float = value_to_float()
     outcomes: dict[str, list[float]] = defaultdict(list)
     seen_scores: set[str] = set()
     for sample in log.samples or []:
         for name, score in (sample.scores or {}).items():
             seen_scores.add(name)
-            if name == score_name or name.endswith(f"/{score_name}"):
-                outcomes[str(sample.id)].append(to_float(score.value))
+            if name.rsplit("/", 1)[-1] == score_name:
+                outcomes[str(sample.id)].append(float(passed(score)))
     if not outcomes:
         found = ", ".join(sorted(seen_scores)) or "no scores at all"
         raise ValueError(f"{log_path}: no {score_name!r} scores in this log (found: {found})")

@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from inspect_ai import Epochs, Task, eval, task_with
+from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.dataset import Dataset
 from inspect_ai.event import ModelEvent
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
@@ -20,9 +21,9 @@ from pydantic import BaseModel
 from fof_inspect.benchmark_task import benchmark_task
 from fof_inspect.datasets import humaneval_dataset, mbpp_dataset
 from fof_inspect.genome import Genome
+from fof_inspect.scorers.pass_at_1 import pass_at_1_score, passed
+from fof_inspect.search.config import Benchmark, Regime
 from fof_inspect.solvers.pipeline import pipeline
-
-Regime = str  # "stochastic" (evolved temperatures) or "deterministic" (T=0)
 
 
 class GenomeEvaluation(BaseModel):
@@ -42,11 +43,11 @@ class GenomeEvaluation(BaseModel):
         return sum(self.runs) / len(self.runs) if self.runs else 0.0
 
 
-class GenomeEvaluationError(RuntimeError):
-    """A genome's eval ended in error: the run stops, resumable, with what went wrong."""
+class GenomeEvaluationError(PrerequisiteError):
+    """A genome's eval ended in error: the run stops, resumable, with one line on what went wrong."""
 
 
-def benchmark_dataset(benchmark: str, data_dir: str | None) -> Dataset:
+def benchmark_dataset(benchmark: Benchmark, data_dir: str | None) -> Dataset:
     if benchmark == "humaneval":
         return humaneval_dataset()
     if benchmark == "mbpp":
@@ -80,8 +81,7 @@ def evaluation_from_log(log: EvalLog) -> GenomeEvaluation:
     solved: Counter[int] = Counter()
     calls = reads = 0
     for sample in log.samples or []:
-        score = (sample.scores or {}).get("pass_at_1")
-        solved[sample.epoch] += 1 if score is not None and score.value == "C" else 0
+        solved[sample.epoch] += passed(pass_at_1_score(sample.scores))
         for event in sample.events:
             if isinstance(event, ModelEvent):
                 calls += 1
@@ -119,8 +119,14 @@ def evaluate_genomes(
         logs = eval(todo, model=model, log_dir=str(log_dir), max_tasks=max_tasks or len(todo), **eval_args)
         failed = [log for log in logs if log.status != "success"]
         if failed:
-            reasons = "; ".join(f"{log.eval.task}: {log.error.message if log.error else log.status}" for log in failed)
+            reasons = "; ".join(f"{log.eval.task}: {_first_line(log)}" for log in failed)
             raise GenomeEvaluationError(f"{len(failed)} genome evaluation(s) did not finish ({reasons})")
         # eval() returns the logs with their samples: no need to read them back from disk
         done.update((evaluation.genome_id, evaluation) for evaluation in map(evaluation_from_log, logs))
     return {genome_id: done[genome_id] for genome_id in tasks}
+
+
+def _first_line(log: EvalLog) -> str:
+    """The failed eval's error on one line (the traceback stays in its log)."""
+    message = log.error.message if log.error else log.status
+    return (str(message).strip().splitlines() or [log.status])[0][:300]

@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from fof_inspect.genome import MAX_ITERATIONS, MAX_NODES, MAX_STAGES, Genome, NodeGene, StageGene
-from fof_inspect.innovation import FIRST_STAGE_INNOVATION, InnovationCounter
+from fof_inspect.search.innovation import FIRST_STAGE_INNOVATION, InnovationCounter
 from fof_inspect.prompts import NodeKind, prompt_names
 
 __all__ = [

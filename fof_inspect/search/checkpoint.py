@@ -15,34 +15,60 @@ from pathlib import Path
 from typing import Any
 
 from inspect_ai._util.error import PrerequisiteError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from fof_inspect.genome import Genome
+from fof_inspect.search.config import RunConfig
+from fof_inspect.search.speciation import Species
 
 STATE_FILE = "state.json"
+HISTORY_FILE = "history.jsonl"
 
 
-class SpeciesState(BaseModel):
-    id: int
-    representative: Genome
-    members: list[str]
+class GenerationRecord(BaseModel):
+    """One line of history.jsonl: how a generation went."""
+
+    generation: int
+    """Counting from 1."""
+    best: float
+    """The champion's fitness after the parsimony penalty."""
+    best_raw: float
+    """Problems the champion solved (mean over the evaluations)."""
+    mean: float
+    species: int
+    threshold: float
+    champion_id: str
+    champion: str
+    """The champion's topology on one line (for people; the genome is in champion.yaml)."""
+    champion_runs: list[int]
+    model_calls: int
+    cache_saved_calls: int
+    seconds: float
+
+    def line(self) -> str:
+        """The progress line printed after the generation."""
+        return (
+            f"gen {self.generation}: best {self.best:.2f} (solved {self.best_raw:.2f}) "
+            f"| mean {self.mean:.2f} | species {self.species} | threshold {self.threshold:.2f} "
+            f"| cache saved {self.cache_saved_calls}/{self.model_calls} calls | {self.seconds:.0f}s "
+            f"| champion {self.champion_id}: {self.champion}"
+        )
 
 
 class RunState(BaseModel):
     """One evolution run between two generations."""
 
-    config: dict[str, Any]
-    """The `fof evolve` arguments the run was started with."""
+    config: RunConfig
     generation: int = 0
     population: dict[str, Genome]
     columns: list[list[str]]
     """The difficulty-balanced problem columns; generation g uses column g mod len."""
     innovation: int
     next_species_id: int = 0
-    species: list[SpeciesState] = Field(default_factory=list)
+    species: list[Species] = Field(default_factory=list)
     threshold: float
     rng_state: list[Any]
-    history: list[dict[str, Any]] = Field(default_factory=list)
+    history: list[GenerationRecord] = Field(default_factory=list)
     champion_id: str | None = None
 
     def rng(self) -> random.Random:
@@ -62,7 +88,7 @@ class RunState(BaseModel):
         os.replace(tmp, run_dir / STATE_FILE)
 
     @classmethod
-    def load(cls, run_dir: Path) -> "RunState":
+    def load(cls, run_dir: Path) -> RunState:
         path = run_dir / STATE_FILE
         if not path.is_file():
             raise PrerequisiteError(
@@ -70,6 +96,15 @@ class RunState(BaseModel):
                 "pass the --run-dir of a run started with `fof evolve`."
             )
         try:
-            return cls.model_validate(json.loads(path.read_text()))
+            data = json.loads(path.read_text())
         except ValueError as ex:
             raise PrerequisiteError(f"{path} is damaged and cannot be resumed: {ex}") from ex
+        try:
+            return cls.model_validate(data)
+        except ValidationError as ex:
+            first = ex.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise PrerequisiteError(
+                f"{path} cannot be resumed by this version of fof-inspect ({where}: {first['msg']}); "
+                "start a new run with `fof evolve --run-dir NEW_DIR` (its finished eval logs stay readable)"
+            ) from None

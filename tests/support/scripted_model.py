@@ -11,7 +11,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 
-from fake_ollama import Request
+from support.fake_ollama import Request
 from fof_inspect.prompts import PROMPT_POOLS
 
 

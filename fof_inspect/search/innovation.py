@@ -13,10 +13,6 @@ NEAT's minimal initial genomes are. A counter hands out numbers above it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from fof_inspect.genome import Genome
-
 __all__ = ["FIRST_STAGE_INNOVATION", "InnovationCounter"]
 
 FIRST_STAGE_INNOVATION = 0
@@ -39,27 +35,3 @@ class InnovationCounter:
         """A number no stage has used yet."""
         self._value += 1
         return self._value
-
-    def to_int(self) -> int:
-        """The state to save with a search checkpoint."""
-        return self._value
-
-    @classmethod
-    def from_int(cls, value: int) -> InnovationCounter:
-        """Resume from a saved `to_int()`."""
-        return cls(value)
-
-    @classmethod
-    def after(cls, genomes: Iterable[Genome]) -> InnovationCounter:
-        """A counter that cannot collide with any stage of `genomes` (e.g. seed genomes from files)."""
-        used = [stage.innovation for genome in genomes for stage in genome.stages]
-        return cls(max(used, default=FIRST_STAGE_INNOVATION))
-
-    def __int__(self) -> int:
-        return self._value
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, InnovationCounter) and other._value == self._value
-
-    def __repr__(self) -> str:
-        return f"InnovationCounter({self._value})"

@@ -1,0 +1,6 @@
+"""What tests and bench/ share: the fake Ollama server (`fake_ollama`), scripted model answers
+(`scripted_model`), sandbox helpers (`sandbox`) and genome builders (`genomes`).
+
+tests/conftest.py only registers fixtures built from these; test modules import helpers from
+here, never from each other or from conftest.
+"""
