@@ -40,3 +40,4 @@ class SandboxConfig(BaseModel, frozen=True):
     pids: int = Field(default=128, gt=8)
     tmp_size: str = Field(default="64m", description="size of the writable /tmp (counts against memory)")
     output_cap: int = Field(default=1024**2, gt=0, description="bytes kept of each of stdout and stderr (head and tail)")
+    prestart: int = Field(default=0, ge=0, description="containers task_init starts before the first sample")

@@ -45,6 +45,8 @@ class Container:
     """False once a clean-up in it could not be verified: it is then never used again."""
     server: Channel | None = field(default=None, repr=False)
     """The warm program server (the fast path of the grader's command), kept while the container idles."""
+    workspace_written: bool = False
+    """Whether write_file wrote to /workspace since the last reset (programs, as nobody, cannot)."""
 
 
 def owner() -> str:

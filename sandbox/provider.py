@@ -22,6 +22,8 @@ command the container's killer verifies it clean (no sandbox process left, scrat
 areas empty, no IPC object); a container that fails that check is discarded and
 replaced at once (the program that ran keeps its result), and one whose server broke
 mid-program is verified again by its next server before anything runs.
+`task_init` starts `SandboxConfig.prestart` containers (servers warm) in the background,
+so container start overlaps Inspect's own start-up instead of the first samples.
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ class FofDockerSandbox(SandboxEnvironment):
 
     _idle: dict[SandboxConfig, list[containers.Container]] = {}
     _outstanding: dict[SandboxConfig, set[asyncio.Future[containers.Container]]] = {}
+    _starting: dict[SandboxConfig, list[asyncio.Future[containers.Container]]] = {}
+    """Containers task_init started for the first samples, not yet handed to one."""
 
     def __init__(self, container: containers.Container, config: SandboxConfig) -> None:
         super().__init__()
@@ -98,6 +102,11 @@ class FofDockerSandbox(SandboxEnvironment):
         cfg = _config(config)
         await asyncio.to_thread(containers.check_image, cfg)
         await asyncio.to_thread(containers.remove_stale)
+        starting = cls._starting.setdefault(cfg, [])
+        for _ in range(cfg.prestart - len(starting) - len(cls._idle.get(cfg, []))):
+            warming = asyncio.ensure_future(_warm_container(cfg))
+            starting.append(warming)
+            cls._outstanding.setdefault(cfg, set()).add(warming)  # task_cleanup removes it if no sample does
 
     @classmethod
     async def sample_init(
@@ -105,9 +114,12 @@ class FofDockerSandbox(SandboxEnvironment):
     ) -> dict[str, SandboxEnvironment]:
         cfg = _config(config)
         idle = cls._idle.setdefault(cfg, [])
+        starting = cls._starting.get(cfg)
         if idle:
             getting: asyncio.Future[containers.Container] = asyncio.get_running_loop().create_future()
             getting.set_result(idle.pop())
+        elif starting:
+            getting = starting.pop(next((i for i, f in enumerate(starting) if f.done()), 0))
         else:
             getting = asyncio.ensure_future(asyncio.to_thread(containers.create, cfg))
         # every container handed to (or starting for) a sample stays listed until the sample
@@ -130,7 +142,9 @@ class FofDockerSandbox(SandboxEnvironment):
             try:
                 if interrupted or not box.container.clean:
                     raise RuntimeError("interrupted or not verified clean")
-                await asyncio.to_thread(containers.reset, box.container)
+                if box.container.workspace_written:  # else nothing wrote there: /workspace is root's
+                    await asyncio.to_thread(containers.reset, box.container)
+                    box.container.workspace_written = False
                 cls._idle.setdefault(box.config, []).append(box.container)  # its server stays warm
             except Exception:
                 await asyncio.to_thread(_discard, box.container)
@@ -143,6 +157,7 @@ class FofDockerSandbox(SandboxEnvironment):
         cls, task_name: str, config: SandboxEnvironmentConfigType | None, cleanup: bool
     ) -> None:
         cfg = _config(config)
+        cls._starting.pop(cfg, None)
         leftover = await asyncio.gather(*cls._outstanding.pop(cfg, set()), return_exceptions=True)
         doomed = cls._idle.pop(cfg, []) + [c for c in leftover if isinstance(c, containers.Container)]
         if cleanup:
@@ -243,6 +258,7 @@ class FofDockerSandbox(SandboxEnvironment):
         data = contents.encode() if isinstance(contents, str) else contents
         # a write that fails midway (out of space) leaves no partial file behind
         script = 'mkdir -p -- "$(dirname -- "$1")" && { cat > "$1" || { rm -f -- "$1" 2>/dev/null; exit 1; }; }'
+        self.container.workspace_written = True
         try:
             code, _, err = await self._raw(["/bin/sh", "-c", script, "sh", path], data, 60)
         except (BrokenPipeError, ConnectionResetError):
@@ -299,13 +315,7 @@ class FofDockerSandbox(SandboxEnvironment):
     async def _start_server(self) -> Channel:
         """A new server (it stops any old one still running, kills and wipes what that
         one's program left, and says whether it verified the container clean)."""
-        _close_server(self.container)
-        cmd = [self.container.python, "-I", "-c", SERVER, json.dumps(JAIL_SPEC)]
-        server = await Channel.open(self.container.id, cmd, SERVER_ENV, SERVER_START_SECONDS)
-        self.container.server = server
-        if not server.hello.get("clean"):
-            raise ChannelBroken("the container could not be verified clean")
-        return server
+        return await _start_server(self.container)
 
     async def _replace_container(self, reason: str) -> None:
         """Discard this sample's container and give it a new one (fail closed: a container
@@ -317,6 +327,28 @@ class FofDockerSandbox(SandboxEnvironment):
         given: asyncio.Future[containers.Container] = asyncio.get_running_loop().create_future()
         given.set_result(self.container)
         type(self)._outstanding.setdefault(self.config, set()).add(given)  # listed as sample_init's are
+
+
+async def _start_server(container: containers.Container) -> Channel:
+    """The container's new program server; ChannelBroken unless it verified the container clean."""
+    _close_server(container)
+    cmd = [container.python, "-I", "-c", SERVER, json.dumps(JAIL_SPEC)]
+    server = await Channel.open(container.id, cmd, SERVER_ENV, SERVER_START_SECONDS)
+    container.server = server
+    if not server.hello.get("clean"):
+        raise ChannelBroken("the container could not be verified clean")
+    return server
+
+
+async def _warm_container(config: SandboxConfig) -> containers.Container:
+    """A new container with its program server started (if that fails, the first program
+    starts one, as after any server loss, and fails closed the same way)."""
+    container = await asyncio.to_thread(containers.create, config)
+    try:
+        await _start_server(container)
+    except (ChannelBroken, APIError) as ex:
+        logger.warning("sandbox container %s: program server not started yet: %s", container.id[:12], ex)
+    return container
 
 
 def _exec_result(result: dict[str, Any], limit: float) -> ExecResult[str]:

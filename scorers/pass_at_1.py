@@ -26,7 +26,7 @@ from inspect_ai.scorer import (
 from inspect_ai.solver import TaskState
 
 from fof_inspect.grading.error_type import NO_CODE
-from fof_inspect.grading.execution import VERDICT, Execution, execute
+from fof_inspect.grading.execution import VERDICT, Execution, execute, short_hash
 from fof_inspect.grading.extract import Extraction, extract
 from fof_inspect.grading.program import build_candidate
 from fof_inspect.scorers.error_counts import error_counts
@@ -51,11 +51,11 @@ def passed(score: Score | None) -> bool:
     return score is not None and _to_float(score.value) == 1.0
 
 
-def final_code(state: TaskState) -> tuple[str | None, Extraction | None]:
+def final_code(state: TaskState, pipeline: PipelineState) -> tuple[str | None, Extraction | None]:
     """A pipeline's final code (and how it was extracted), else the last completion's."""
-    pipeline = state.store_as(PipelineState)
-    if pipeline.trace or pipeline.code is not None:
-        return pipeline.code, pipeline.extraction
+    code = pipeline.code
+    if code is not None or pipeline.trace:
+        return code, pipeline.extraction
     extraction = extract(state.output.completion, state.metadata)
     return extraction.code, extraction
 
@@ -77,14 +77,24 @@ def explanation(execution: Execution, extraction: Extraction | None) -> str:
 
 
 def pipeline_metadata(pipeline: PipelineState, final: Execution) -> dict[str, Any]:
-    if not pipeline.trace:
+    trace = pipeline.trace  # read once: every read of a store field validates it again
+    if not trace:
         return {}
     return {
         "iterations": pipeline.refiner_calls,
-        "first_error_type": pipeline.trace[0].error_type,
+        "first_error_type": trace[0].error_type,
         "final_error_type": final.error_type,
-        "trace": [record.model_dump() for record in pipeline.trace],
+        "trace": [record.model_dump() for record in trace],
     }
+
+
+def last_execution(pipeline: PipelineState, code: str | None) -> Execution | None:
+    """The executor's run of exactly this code against the hidden tests, if it was the last
+    one: a pipeline's final check, not run a second time."""
+    graded = pipeline.graded
+    if code and graded is not None and graded.code_hash and graded.code_hash == short_hash(code):
+        return graded
+    return None
 
 
 @scorer(metrics=[accuracy(), stderr(), error_counts()])
@@ -92,8 +102,9 @@ def pass_at_1() -> Scorer:
     """Runs the final code with all hidden tests in the sample's sandbox."""
 
     async def score(state: TaskState, target: Target) -> Score:
-        code, extraction = final_code(state)
-        execution = await execute(code, state.metadata)
+        pipeline = state.store_as(PipelineState)  # once: each store_as costs a validation
+        code, extraction = final_code(state, pipeline)
+        execution = last_execution(pipeline, code) or await execute(code, state.metadata)
         return Score(
             value=CORRECT if execution.passed else INCORRECT,
             answer=code,
@@ -104,7 +115,7 @@ def pass_at_1() -> Scorer:
                 "time_limit": execution.time_limit,
                 "verdict": VERDICT,
                 **graded_metadata(code, extraction, state.metadata),
-                **pipeline_metadata(state.store_as(PipelineState), execution),
+                **pipeline_metadata(pipeline, execution),
             },
         )
 

@@ -25,6 +25,7 @@ def executor(stage: int = 1, iteration: int = 1, feedback: str = "hidden") -> So
         oracle = choose_oracle(state.metadata, mode)
         hidden, seen = await judge(state, pipeline.code, oracle, mode)
         pipeline.execution = seen
+        pipeline.graded = hidden
         pipeline.oracle = oracle
         state.metadata["oracle"] = oracle
         record = IterationRecord(

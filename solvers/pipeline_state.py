@@ -36,6 +36,8 @@ class PipelineState(StoreModel):
     produced_by: str = "generator"
     execution: Execution | None = None
     """The latest execution whose feedback the analyzer and refiner see."""
+    graded: Execution | None = None
+    """The latest execution against the hidden tests: the scorer's verdict if the code is unchanged."""
     analysis: str | None = None
     oracle: str | None = None
     """Who judged the code: "fof_grader" (fof's tasks) or "task_scorer" (any other task's scorer)."""

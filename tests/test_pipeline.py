@@ -51,6 +51,18 @@ def test_without_early_stopping_refining_continues_and_the_trace_shows_the_regre
     assert log.eval.solver_args.get("early_stop") is False
 
 
+def test_the_scorer_takes_the_final_checks_verdict_instead_of_running_the_code_again(
+    fake_ollama, tmp_path: Path
+) -> None:
+    fake_ollama(Script([PROBLEM], refiner_sequence(RIGHT, BROKEN, BROKEN)))
+    for early_stop, verdict in ((True, "C"), (False, "I")):
+        log, score = run(square_task(), self_refine(early_stop=early_stop), tmp_path / str(early_stop))
+        execs = [e for e in log.samples[0].events if e.event == "sandbox" and e.action == "exec"]
+        assert len(execs) == len(score.metadata["trace"])  # one per executor, none more by the scorer
+        assert score.value == verdict and score.metadata["trace"][-1]["passed"] == (verdict == "C")
+        assert score.metadata["code_hash"] == score.metadata["trace"][-1]["code_hash"]
+
+
 def test_cross_model_routes_each_node_to_its_model(fake_ollama, tmp_path: Path) -> None:
     server = fake_ollama(Script([PROBLEM], refiner_sequence(RIGHT)))
     run(square_task(), cross_model(), tmp_path)

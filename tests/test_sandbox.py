@@ -9,7 +9,7 @@ from inspect_ai.util import ExecResult
 
 from fof_inspect.sandbox import engine as engine_module
 from fof_inspect.sandbox.config import SandboxConfig
-from fof_inspect.sandbox.containers import SandboxImageMissingError
+from fof_inspect.sandbox.containers import LABEL, SandboxImageMissingError
 from fof_inspect.sandbox.engine import DockerNotRunningError
 from fof_inspect.sandbox.provider import FofDockerSandbox
 from support.sandbox import in_sandbox
@@ -101,6 +101,48 @@ def test_files_round_trip_through_the_workspace() -> None:
             await box.read_file("missing.txt")
 
     in_sandbox(body)
+
+
+def test_the_next_sample_in_a_reused_container_sees_no_file_of_the_last_one() -> None:
+    async def run() -> None:
+        await FofDockerSandbox.task_init("test", CONFIG)
+        try:
+            for _ in range(2):
+                envs = await FofDockerSandbox.sample_init("test", CONFIG, {})
+                box = envs["default"].as_type(FofDockerSandbox)
+                assert (await box.exec(["ls", "-A", "/workspace"])).stdout == ""
+                await box.write_file("left.txt", "from the last sample")
+                r = await py(box, "open('/workspace/mine.txt', 'w')")  # a program cannot write there
+                assert not r.success and "Permission denied" in r.stderr
+                await FofDockerSandbox.sample_cleanup("test", CONFIG, envs, False)
+            assert len(FofDockerSandbox._idle[CONFIG]) == 1  # the same container, reset, both times
+        finally:
+            await FofDockerSandbox.task_cleanup("test", CONFIG, True)
+
+    asyncio.run(run())
+
+
+def test_task_init_starts_the_first_samples_containers_and_task_cleanup_removes_unused_ones() -> None:
+    config = SandboxConfig(timeout=3, prestart=2)
+
+    async def run() -> None:
+        await FofDockerSandbox.task_init("test", config)
+        try:
+            starting = list(FofDockerSandbox._starting[config])
+            assert len(starting) == 2
+            envs = await FofDockerSandbox.sample_init("test", config, {})
+            box = envs["default"].as_type(FofDockerSandbox)
+            assert any(f.done() and f.result() is box.container for f in starting)
+            assert box.container.server is not None and box.container.server.alive()  # warm already
+            assert (await py(box, "print('ok')")).stdout == "ok\n"
+            await FofDockerSandbox.sample_cleanup("test", config, envs, False)
+            mine = {f.result().id for f in starting}
+        finally:
+            await FofDockerSandbox.task_cleanup("test", config, True)
+        listed = {c["Id"] for c in engine_module.engine().api.containers(all=True, filters={"label": LABEL})}
+        assert not mine & listed  # the used one and the never-used one are both gone
+
+    asyncio.run(run())
 
 
 def test_docker_not_running_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -51,7 +51,7 @@ async def execute(
     if not code or not code.strip():
         return Execution(passed=False, error_type=NO_CODE, feedback="No Python code was found in the answer.")
     timeout = float(metadata.get("timeout") or DEFAULT_TIMEOUT)
-    code_hash = hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    code_hash = short_hash(code)
     request = request_for(code, metadata, metadata["tests"] if tests is None else tests, timeout)
     try:
         result = await run_request(box or sandbox(), request, timeout)
@@ -96,3 +96,8 @@ async def run_request(box: SandboxEnvironment, request: str, timeout: float) -> 
     """Run the grader's command in the sample's sandbox, whichever provider it is: one
     `exec`, never retried on timeout (an infinite loop would cost several times its limit)."""
     return await box.exec(GRADE_COMMAND, input=request, timeout=int(max(1, round(timeout))), timeout_retry=False)
+
+
+def short_hash(code: str) -> str:
+    """The short hash the trace and the score name a version of the code by."""
+    return hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()[:12]
