@@ -45,8 +45,10 @@ PACKAGED = (SMOLLM2, GEMMA3)
 README_ALIASES = {"qwen2.5:1.5b": SMOLLM2, "llama3.2:3b": SMOLLM2}
 """The README main command's models, served by SmolLM2 so the command runs as written."""
 
-TIER_MAX_TOKENS = 256
+TIER_MAX_TOKENS = 192
 """Cap per completion in the test tier (a 135M model on 2 cores makes ~50-100 tokens/s)."""
+CHAT_FORMATS = {GEMMA3: "gemma3"}
+"""Chat formats for GGUFs without a template (tests/support/llama_server.py); else the GGUF's."""
 N_CTX = 4096  # the paper's context (the genome's num_ctx default)
 START_TIMEOUT = 120.0
 OLLAMA_VERSION = "0.6.5"
@@ -110,11 +112,12 @@ def free_port() -> int:
 
 @dataclass
 class LlamaServer:
-    """`python -m llama_cpp.server` serving one GGUF under one alias."""
+    """llama.cpp's OpenAI-compatible server (llama_server.py) serving one GGUF under one alias."""
 
     model_path: Path
     alias: str
     n_ctx: int = N_CTX
+    chat_format: str | None = None
     n_threads: int = max(1, min(2, os.cpu_count() or 1))
     port: int = field(default_factory=free_port)
     log_path: Path | None = None
@@ -127,12 +130,15 @@ class LlamaServer:
 
     def start(self) -> "LlamaServer":
         self.log_path = self.log_path or Path(tempfile.mkstemp(prefix=f"llama-{self.port}-", suffix=".log")[1])
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model_path),
+        cmd = [sys.executable, str(Path(__file__).with_name("llama_server.py")), "--model", str(self.model_path),
                "--model_alias", self.alias, "--host", "127.0.0.1", "--port", str(self.port),
                "--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads),
-               "--n_threads_batch", str(self.n_threads), "--verbose", "False"]
+               "--n_threads_batch", str(self.n_threads), "--verbose", "False",
+               *(["--chat_format", self.chat_format] if self.chat_format else [])]
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            # OpenMP's busy-wait makes llama.cpp crawl (minutes per answer) on a loaded machine
+            env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "passive")}
+            self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -358,7 +364,7 @@ def llama_servers(models: tuple[str, ...] = PACKAGED) -> Iterator[dict[str, Llam
     servers: dict[str, LlamaServer] = {}
     try:
         for name in models:
-            servers[name] = LlamaServer(files[name], alias=name).start()
+            servers[name] = LlamaServer(files[name], alias=name, chat_format=CHAT_FORMATS.get(name)).start()
         yield servers
     finally:
         for server in servers.values():
