@@ -11,7 +11,8 @@ Docker sandbox. For each model and pipeline it prints pass@1, the error types of
 draft and of the final code, model time vs harness time per sample (model time: the sum
 of the sample's model-call durations; harness: the rest of its wall time), and the share
 of answers whose code extraction dropped top-level code the model wrote (its own
-`print(...)` examples, asserts, calls), which then never reached the grader.
+`print(...)` examples, asserts, calls), which then never reached the grader - and of those
+whose graded code kept it (the model's examples then run before the tests).
 
 Results and the machine they came from: bench/README.md.
 """
@@ -78,6 +79,11 @@ def dropped_top_level(completion: str, entry_point: str | None) -> bool:
     return any(stmt and stmt not in extracted for block in blocks for stmt in top_level_code(block))
 
 
+def kept_top_level(completion: str, entry_point: str | None) -> bool:
+    """Did the graded code keep top-level code the model wrote (its examples run with the tests)?"""
+    return bool(top_level_code(extract_code(completion, entry_point) or ""))
+
+
 def model_seconds(sample: EvalSample) -> float:
     return sum((e.completed - e.timestamp).total_seconds() for e in sample.events
                if isinstance(e, ModelEvent) and e.completed is not None)
@@ -102,6 +108,7 @@ def summarise(log: EvalLog) -> dict[str, Any]:
         "harness_s_per_sample": statistics.median(w - m for w, m in zip(wall, model)) if model else 0.0,
         "answers": len(completions), "truncated_at_max_tokens": truncated,
         "dropped_top_level": sum(dropped_top_level(c, ep) for c, ep in completions),
+        "kept_top_level": sum(kept_top_level(c, ep) for c, ep in completions),
     }
 
 
@@ -154,13 +161,14 @@ def main() -> int:
 def print_table(results: dict[str, Any]) -> None:
     print(f"\nHumanEval, {results['limit']} problems, max_tokens {results['max_tokens']}; {results['machine']}")
     print("| model | pipeline | pass@1 | first draft errors | final errors | model s/sample | harness s/sample "
-          "| answers cut at max_tokens | extraction dropped top-level code |")
+          "| answers cut at max_tokens | extraction dropped / kept top-level code |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results["runs"]:
         top = lambda c: ", ".join(f"{k} {v}" for k, v in list(c.items())[:5])  # noqa: E731
         print(f"| {r['model']} | {r['pipeline']} | {r['passed']}/{r['samples']} | {top(r['first_error_types']) or '-'} "
               f"| {top(r['final_error_types'])} | {r['model_s_per_sample']:.1f} | {r['harness_s_per_sample']:.2f} "
-              f"| {r['truncated_at_max_tokens']}/{r['answers']} | {r['dropped_top_level']}/{r['answers']} |")
+              f"| {r['truncated_at_max_tokens']}/{r['answers']} | {r['dropped_top_level']} / {r['kept_top_level']} "
+              f"of {r['answers']} |")
 
 
 if __name__ == "__main__":

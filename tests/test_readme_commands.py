@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from inspect_ai.log import list_eval_logs, read_eval_log
 
-from support.real_models import TIER_MAX_TOKENS as MAX_TOKENS, unavailable_reason, real_ollama
+from support.real_models import TIER_CAPS, real_ollama, unavailable_reason
 from support.graded import assert_graded
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,7 +58,7 @@ def test_the_main_command_names_models_the_stand_in_serves() -> None:
 @pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 def test_the_main_command_runs_as_written(tmp_path: Path) -> None:
     command = main_eval_command()
-    with real_ollama(max_tokens_cap=MAX_TOKENS) as ollama:
+    with real_ollama(max_tokens_cap=TIER_CAPS) as ollama:
         env = {**os.environ, **ollama.env(), "INSPECT_EVAL_LIMIT": str(MAIN_LIMIT),
                "INSPECT_LOG_DIR": str(tmp_path / "logs"),
                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}

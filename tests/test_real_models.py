@@ -7,7 +7,8 @@ names and the preflight run unchanged; and directly through Inspect's
 graded with a type from the taxonomy, refinement after failed drafts and never after
 passing ones, no sample lost to a harness error, logs `fof report` reads.
 
-The stand-in caps each completion at MAX_TOKENS tokens to bound the tier's time.
+The stand-in caps each completion (TIER_CAPS: 192 tokens for SmolLM2, 64 for Gemma) to
+bound the tier's time.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from fof_inspect.solvers import champion, pipeline
 from fof_inspect.tasks.humaneval import humaneval
 from fof_inspect.tasks.mbpp import mbpp
 from support.graded import assert_graded, assert_report_reads
-from support.real_models import TIER_MAX_TOKENS as MAX_TOKENS, GEMMA3, SMOLLM2, OllamaStandIn, llama_servers, unavailable_reason, real_ollama
+from support.real_models import GEMMA3, SMOLLM2, TIER_CAPS, TIER_MAX_TOKENS, OllamaStandIn, llama_servers, \
+    real_ollama, unavailable_reason
 
 UNAVAILABLE = unavailable_reason()
 pytestmark = [
@@ -43,7 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def ollama() -> Iterator[OllamaStandIn]:
     """Both packaged models behind the Ollama stand-in; OLLAMA_HOST/OLLAMA_BASE_URL point at it."""
-    with real_ollama(max_tokens_cap=MAX_TOKENS) as standin, pytest.MonkeyPatch.context() as mp:
+    with real_ollama(max_tokens_cap=TIER_CAPS) as standin, pytest.MonkeyPatch.context() as mp:
         for key, value in standin.env().items():
             mp.setenv(key, value)
         _clear_inspect_model_cache()
@@ -91,7 +93,7 @@ def test_champion_with_role_overrides_runs_on_the_packaged_models(ollama: Ollama
 def test_the_llama_cpp_python_provider_reaches_the_same_server(tmp_path: Path) -> None:
     with llama_servers((SMOLLM2,)) as servers:
         [log] = eval(humaneval(), model=f"llama-cpp-python/{SMOLLM2}", model_base_url=servers[SMOLLM2].base_url,
-                     limit=LIMIT, max_tokens=MAX_TOKENS, log_dir=str(tmp_path / "logs"), display="none")
+                     limit=LIMIT, max_tokens=TIER_MAX_TOKENS, log_dir=str(tmp_path / "logs"), display="none")
     assert_graded(log, LIMIT)
     assert_report_reads(tmp_path / "logs", tmp_path / "report")
 

@@ -46,7 +46,9 @@ README_ALIASES = {"qwen2.5:1.5b": SMOLLM2, "llama3.2:3b": SMOLLM2}
 """The README main command's models, served by SmolLM2 so the command runs as written."""
 
 TIER_MAX_TOKENS = 192
-"""Cap per completion in the test tier (a 135M model on 2 cores makes ~50-100 tokens/s)."""
+"""Cap per completion in the test tier (SmolLM2 on 2 busy cores: ~10-15 tokens/s)."""
+TIER_CAPS = {SMOLLM2: TIER_MAX_TOKENS, GEMMA3: 64}
+"""Per packaged model: the pretrained Gemma never stops on its own, so it gets less."""
 CHAT_FORMATS = {GEMMA3: "gemma3"}
 """Chat formats for GGUFs without a template (tests/support/llama_server.py); else the GGUF's."""
 N_CTX = 4096  # the paper's context (the genome's num_ctx default)
@@ -191,10 +193,11 @@ class OllamaStandIn:
     server; `/api/tags` lists exactly those names, so the preflight sees them as pulled.
     """
 
-    def __init__(self, names: Mapping[str, Backend], max_tokens_cap: int | None = None) -> None:
+    def __init__(self, names: Mapping[str, Backend], max_tokens_cap: int | Mapping[str, int] | None = None) -> None:
         self.names = dict(names)
         self.max_tokens_cap = max_tokens_cap
-        """Like a Modelfile's num_predict, but binding: bounds a test tier's time."""
+        """Like a Modelfile's num_predict, but binding: bounds a test tier's time (one cap,
+        or one per backend alias)."""
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._httpd = _StandInServer(self)
@@ -325,7 +328,8 @@ class _Handler(BaseHTTPRequestHandler):
                                               "type": "api_error", "param": None, "code": None}})
         forwarded = {k: v for k, v in body.items() if k not in _DROPPED_FIELDS}
         forwarded["model"] = server.alias
-        cap = standin.max_tokens_cap
+        caps = standin.max_tokens_cap
+        cap = caps.get(server.alias) if isinstance(caps, Mapping) else caps
         if cap and not 0 < int(forwarded.get("max_tokens") or 0) <= cap:
             forwarded["max_tokens"] = cap
         started = time.monotonic()
@@ -373,7 +377,7 @@ def llama_servers(models: tuple[str, ...] = PACKAGED) -> Iterator[dict[str, Llam
 
 @contextlib.contextmanager
 def real_ollama(models: tuple[str, ...] = PACKAGED, aliases: Mapping[str, str] = README_ALIASES,
-                max_tokens_cap: int | None = None) -> Iterator[OllamaStandIn]:
+                max_tokens_cap: int | Mapping[str, int] | None = None) -> Iterator[OllamaStandIn]:
     """An Ollama stand-in serving the packaged models, plus `aliases` (name -> packaged name)."""
     with llama_servers(models) as servers:
         names = {**servers, **{alias: servers[target] for alias, target in aliases.items() if target in servers}}
