@@ -112,6 +112,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """A killed test run (a timeout) must not leave model servers behind: SIGTERM on parent death."""
+    if sys.platform == "linux":
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 @dataclass
 class LlamaServer:
     """llama.cpp's OpenAI-compatible server (llama_server.py) serving one GGUF under one alias."""
@@ -140,7 +149,8 @@ class LlamaServer:
         with open(self.log_path, "wb") as log:
             # OpenMP's busy-wait makes llama.cpp crawl (minutes per answer) on a loaded machine
             env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "passive")}
-            self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+            self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
+                                            preexec_fn=_die_with_parent)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
