@@ -1,0 +1,175 @@
+"""Real small models through the toolkit: pass@1 solo vs self_refine, per packaged model.
+
+    python bench/real_models.py                          # all 164 HumanEval problems, both models
+    python bench/real_models.py --limit 20 --models smollm2:135m --json out.json
+    nice -n 19 python bench/real_models.py --max-tokens 512 --save-answers tests/fixtures/real_outputs
+
+SmolLM2-135M-Instruct and Gemma 3 270M (the `real-models` extra) are served by
+llama.cpp's server behind the Ollama stand-in of tests/support/real_models.py and called
+as `ollama/<name>`, exactly as a user's Ollama model is; every program is graded in the
+Docker sandbox. For each model and pipeline it prints pass@1, the error types of the first
+draft and of the final code, model time vs harness time per sample (model time: the sum
+of the sample's model-call durations; harness: the rest of its wall time), and the share
+of answers whose code extraction dropped top-level code the model wrote (its own
+`print(...)` examples, asserts, calls), which then never reached the grader - and of those
+whose graded code kept it (the model's examples then run before the tests).
+
+Results and the machine they came from: bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import platform
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))  # the real-model support shared with the tests
+
+from support.real_models import GEMMA3, SMOLLM2, real_ollama, unavailable_reason  # noqa: E402
+
+from inspect_ai import eval as inspect_eval  # noqa: E402
+from inspect_ai.event import ModelEvent  # noqa: E402
+from inspect_ai.log import EvalLog, EvalSample  # noqa: E402
+
+from fof_inspect.extract import extract_code  # noqa: E402
+from fof_inspect.solvers import pipeline  # noqa: E402
+from fof_inspect.tasks.humaneval import humaneval  # noqa: E402
+
+FENCE = re.compile(r"```[\w+-]*\n(.*?)(?:```|\Z)", re.DOTALL)
+
+
+def genome(tmp: Path, name: str, model: str, refine: bool, max_tokens: int) -> Path:
+    """A solo or self_refine genome (the shipped ones, with the model replaced)."""
+    lines = [f"name: {name}",
+             f"generator: {{model: ollama/{model}, prompt: plain, temperature: 0.7, max_tokens: {max_tokens}}}"]
+    if refine:
+        lines += ["stages:", "  - innovation: 0", "    max_iterations: 3",
+                  f"    refiner: {{model: ollama/{model}, prompt: fix, temperature: 0.5, max_tokens: {max_tokens}}}"]
+    path = tmp / f"{name}.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def top_level_code(code: str) -> list[str]:
+    """Statements outside any def/class/import in one code block (the model's own examples)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    kept = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+    return [ast.get_source_segment(code, node) or "" for node in tree.body
+            if not isinstance(node, kept) and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
+
+
+def dropped_top_level(completion: str, entry_point: str | None) -> bool:
+    """Did extraction leave out top-level code the model wrote in a code block?"""
+    extracted = extract_code(completion, entry_point) or ""
+    blocks = FENCE.findall(completion) or [completion]
+    return any(stmt and stmt not in extracted for block in blocks for stmt in top_level_code(block))
+
+
+def kept_top_level(completion: str, entry_point: str | None) -> bool:
+    """Did the graded code keep top-level code the model wrote (its examples run with the tests)?"""
+    return bool(top_level_code(extract_code(completion, entry_point) or ""))
+
+
+def model_seconds(sample: EvalSample) -> float:
+    return sum((e.completed - e.timestamp).total_seconds() for e in sample.events
+               if isinstance(e, ModelEvent) and e.completed is not None)
+
+
+def summarise(log: EvalLog) -> dict[str, Any]:
+    samples = log.samples or []
+    scores = [s.scores["pass_at_1"] for s in samples if s.scores]
+    first = Counter((sc.metadata.get("first_error_type") or "pass") for sc in scores if "trace" in sc.metadata)
+    final = Counter(sc.metadata.get("error_type") or "pass" for sc in scores)
+    completions = [(e.output.completion, s.metadata.get("entry_point")) for s in samples for e in s.events
+                   if isinstance(e, ModelEvent) and e.output and e.output.completion]
+    truncated = sum(1 for s in samples for e in s.events
+                    if isinstance(e, ModelEvent) and e.output and e.output.stop_reason == "max_tokens")
+    model = [model_seconds(s) for s in samples]
+    wall = [s.total_time or 0.0 for s in samples]
+    return {
+        "samples": len(samples), "errors": sum(1 for s in samples if s.error),
+        "passed": sum(1 for sc in scores if sc.value == "C"),
+        "first_error_types": dict(first.most_common()), "final_error_types": dict(final.most_common()),
+        "model_s_per_sample": statistics.median(model) if model else 0.0,
+        "harness_s_per_sample": statistics.median(w - m for w, m in zip(wall, model)) if model else 0.0,
+        "answers": len(completions), "truncated_at_max_tokens": truncated,
+        "dropped_top_level": sum(dropped_top_level(c, ep) for c, ep in completions),
+        "kept_top_level": sum(kept_top_level(c, ep) for c, ep in completions),
+    }
+
+
+def save_answers(log: EvalLog, folder: Path, model: str, how_many: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for sample in (log.samples or [])[:how_many]:
+        for event in sample.events:
+            if isinstance(event, ModelEvent) and event.output and event.output.completion:
+                name = f"{model.replace(':', '-')}_{str(sample.id).replace('/', '-')}.txt"
+                (folder / name).write_text(event.output.completion)
+                break
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", default=f"{SMOLLM2},{GEMMA3}")
+    parser.add_argument("--limit", type=int, default=None, help="HumanEval problems (default: all 164)")
+    parser.add_argument("--max-tokens", type=int, default=512, help="per completion (the genomes' default is 1024)")
+    parser.add_argument("--max-connections", type=int, default=2)
+    parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--save-answers", help="write a few first drafts here (tests/fixtures/real_outputs)")
+    args = parser.parse_args()
+    if (reason := unavailable_reason()) is not None:
+        print(reason, file=sys.stderr)
+        return 1
+    models = args.models.split(",")
+    results: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
+                               "limit": args.limit or 164, "max_tokens": args.max_tokens, "runs": []}
+    with real_ollama(tuple(models), aliases={}) as ollama, tempfile.TemporaryDirectory() as tmp:
+        os.environ.update(ollama.env())
+        for model in models:
+            for refine in (False, True):
+                name = f"{'self_refine' if refine else 'solo'}"
+                started = time.monotonic()
+                [log] = inspect_eval(humaneval(solver=pipeline(genome=str(genome(Path(tmp), name, model, refine,
+                                                                                   args.max_tokens)))),
+                                     model=f"ollama/{model}", limit=args.limit, display="none",
+                                     max_connections=args.max_connections, log_dir=str(Path(tmp) / "logs"))
+                run = {"model": model, "pipeline": name, "wall_s": time.monotonic() - started, **summarise(log)}
+                results["runs"].append(run)
+                print(json.dumps(run), flush=True)
+                if args.save_answers and not refine:
+                    save_answers(log, Path(args.save_answers), model, 4)
+                if args.json:
+                    Path(args.json).write_text(json.dumps(results, indent=2))
+    print_table(results)
+    return 0
+
+
+def print_table(results: dict[str, Any]) -> None:
+    print(f"\nHumanEval, {results['limit']} problems, max_tokens {results['max_tokens']}; {results['machine']}")
+    print("| model | pipeline | pass@1 | first draft errors | final errors | model s/sample | harness s/sample "
+          "| answers cut at max_tokens | extraction dropped / kept top-level code |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in results["runs"]:
+        top = lambda c: ", ".join(f"{k} {v}" for k, v in list(c.items())[:5])  # noqa: E731
+        print(f"| {r['model']} | {r['pipeline']} | {r['passed']}/{r['samples']} | {top(r['first_error_types']) or '-'} "
+              f"| {top(r['final_error_types'])} | {r['model_s_per_sample']:.1f} | {r['harness_s_per_sample']:.2f} "
+              f"| {r['truncated_at_max_tokens']}/{r['answers']} | {r['dropped_top_level']} / {r['kept_top_level']} "
+              f"of {r['answers']} |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
