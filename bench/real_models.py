@@ -42,7 +42,7 @@ from inspect_ai import eval as inspect_eval  # noqa: E402
 from inspect_ai.event import ModelEvent  # noqa: E402
 from inspect_ai.log import EvalLog, EvalSample  # noqa: E402
 
-from fof_inspect.extract import extract_code  # noqa: E402
+from fof_inspect.grading.extract import extract  # noqa: E402
 from fof_inspect.solvers import pipeline  # noqa: E402
 from fof_inspect.tasks.humaneval import humaneval  # noqa: E402
 
@@ -72,16 +72,21 @@ def top_level_code(code: str) -> list[str]:
             if not isinstance(node, kept) and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
 
 
+def extracted_code(completion: str, entry_point: str | None) -> str:
+    """The code the grader takes from `completion` (the default policy, sanitize)."""
+    return extract(completion, {"entry_point": entry_point}).code or ""
+
+
 def dropped_top_level(completion: str, entry_point: str | None) -> bool:
     """Did extraction leave out top-level code the model wrote in a code block?"""
-    extracted = extract_code(completion, entry_point) or ""
+    extracted = extracted_code(completion, entry_point)
     blocks = FENCE.findall(completion) or [completion]
     return any(stmt and stmt not in extracted for block in blocks for stmt in top_level_code(block))
 
 
 def kept_top_level(completion: str, entry_point: str | None) -> bool:
     """Did the graded code keep top-level code the model wrote (its examples run with the tests)?"""
-    return bool(top_level_code(extract_code(completion, entry_point) or ""))
+    return bool(top_level_code(extracted_code(completion, entry_point)))
 
 
 def model_seconds(sample: EvalSample) -> float:

@@ -11,8 +11,8 @@ import httpx
 import ollama
 import pytest
 
-from fake_ollama import FakeOllama, Request
-from fof_inspect.ollama_preflight import OllamaNotReadyError, _pulled, check_ollama
+from support.fake_ollama import FakeOllama, Request
+from fof_inspect.preflight import ModelNotReadyError, _pulled, check_models
 from support.real_models import OllamaStandIn
 
 
@@ -44,14 +44,15 @@ def standin(tmp_path: Path):
             _pulled.cache_clear()
 
 
-def test_the_preflight_and_the_ollama_client_see_the_mapped_names(standin) -> None:
+def test_the_preflight_and_the_ollama_client_see_the_mapped_names(standin, monkeypatch: pytest.MonkeyPatch) -> None:
     server, _ = standin
-    check_ollama(["ollama/qwen2.5:1.5b", "ollama/smollm2:135m"], base_url=server.base_url)
+    monkeypatch.setenv("OLLAMA_BASE_URL", server.base_url)
+    check_models(["ollama/qwen2.5:1.5b", "ollama/smollm2:135m"])
     client = ollama.Client(host=server.host)
     assert sorted(m.model for m in client.list().models) == ["qwen2.5:1.5b", "smollm2:135m"]
     assert client.show("smollm2:135m").details.format == "gguf"
-    with pytest.raises(OllamaNotReadyError, match="ollama pull llama3.2:3b"):
-        check_ollama(["ollama/llama3.2:3b"], base_url=server.base_url)
+    with pytest.raises(ModelNotReadyError, match="ollama pull llama3.2:3b"):
+        check_models(["ollama/llama3.2:3b"])
 
 
 def test_chat_requests_reach_the_backend_alias_capped_and_without_ollama_options(standin) -> None:

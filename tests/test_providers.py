@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from inspect_ai import eval
 
-from fof_inspect.evolve import main as evolve
+from fof_inspect.cli_evolve import main as evolve
 from fof_inspect.genome import GenomeError, NodeGene, load_genome
 from fof_inspect.solvers import pipeline, self_refine
 from support.scripted_model import Script, fenced, node_kind

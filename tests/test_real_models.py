@@ -23,7 +23,7 @@ import pytest
 from inspect_ai import eval
 from inspect_ai.log import list_eval_logs, read_eval_log
 
-from conftest import _clear_inspect_model_cache
+from fof_inspect.compat import clear_model_cache as _clear_inspect_model_cache
 from fof_inspect.solvers import champion, pipeline
 from fof_inspect.tasks.humaneval import humaneval
 from fof_inspect.tasks.mbpp import mbpp

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from inspect_ai.log import EvalLog
 
-from fof_inspect.scorers.error_type import EARLY_EXIT, KILLED, NO_CODE, TIMEOUT
+from fof_inspect.grading.error_type import EARLY_EXIT, KILLED, NO_CODE, TIMEOUT
 
 SPECIAL_TYPES = {TIMEOUT, NO_CODE, EARLY_EXIT, KILLED}
 
