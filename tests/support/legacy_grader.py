@@ -6,7 +6,6 @@ Test code only: its verdicts are forgeable (that is why they were replaced)."""
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import Any
 
@@ -14,10 +13,9 @@ from inspect_ai.util import SandboxEnvironment
 
 from fof_inspect.grading.command import SCRIPT_COMMAND
 from fof_inspect.grading.program import build_candidate
+from fof_inspect.solvers.oracle import exception_class  # the same reading of a traceback's text
 
 SENTINEL_LINE = '__import__("os").write(1, b"\\n{sentinel}\\n")\n'
-_EXCEPTION_LINE = re.compile(r"^(?P<name>[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)(?::.*)?$")
-_TRACE_MARKERS = ("Traceback (most recent call last):", '  File "')
 
 
 def build_program(code: str, metadata: dict[str, Any], tests: str, sentinel: str) -> str:
@@ -36,21 +34,6 @@ def classify(returncode: int, stdout: str, stderr: str, sentinel: str) -> str | 
     if returncode < 0 or returncode >= 128:
         return "Killed"
     return "EarlyExit"
-
-
-def exception_class(stderr: str) -> str | None:
-    """The class name of the last uncaught exception in a Python traceback, if any."""
-    if not any(marker in stderr for marker in _TRACE_MARKERS):
-        return None
-    for line in reversed(stderr.splitlines()):
-        if not line or line[0].isspace():
-            continue
-        match = _EXCEPTION_LINE.match(line)
-        if match:
-            name = match.group("name").rsplit(".", 1)[-1]
-            if name[0].isupper():
-                return name
-    return None
 
 
 async def legacy_verdict(box: SandboxEnvironment, code: str, metadata: dict[str, Any], timeout: int = 5) -> str | None:
