@@ -293,8 +293,9 @@ class FofDockerSandbox(SandboxEnvironment):
                     exec_with_input, self.container.id, cmd, data, user="0", timeout=timeout
                 )
             except TimeoutError:
-                # the supervisor itself is stuck: this container cannot be trusted again
-                await asyncio.to_thread(_discard, self.container)
+                # the supervisor itself is stuck: this container cannot be trusted again, and
+                # the sample goes on in a new one (not in a removed one: every later call failing)
+                await self._replace_container("no answer from the container in time")
                 raise
 
     async def _server(self) -> Channel:

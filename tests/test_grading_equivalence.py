@@ -101,7 +101,8 @@ def corpus_samples() -> list[Sample]:
     prompt's imports and helpers come first), solved right and wrong."""
     samples = [
         Sample(id=name, input="write f", metadata={"answer": fenced(code), "prefix": "", "tests": TESTS,
-                                                   "entry_point": "f", "timeout": TIMEOUT})
+                                                   "entry_point": "f", "timeout": TIMEOUT,
+                                                   "extraction": "as_written"})  # top-level code is the point
         for name, (code, _) in CORPUS.items()
     ]
     samples.append(Sample(id="NoCode", input="write f", metadata={
@@ -121,7 +122,10 @@ _STDLIB_FRAME = re.compile(r'File "[^"]*/lib/python3\.\d+/([^"]+)", line \d+')
 
 def normalised(text: str) -> str:
     """The feedback without the program file's directory and where the interpreter's own
-    files are (the only legitimate differences)."""
+    files are, and a timeout's reason (fof_docker's limit is CPU time, local's wall clock):
+    the only legitimate differences."""
+    if text.startswith("Timeout:"):
+        return "Timeout"
     return _STDLIB_FRAME.sub(r'File "<stdlib>/\1", line N', _PROGRAM_PATH.sub("solution.py", text))
 
 

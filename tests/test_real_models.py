@@ -65,10 +65,10 @@ def genome_file(tmp_path: Path, name: str, generator: str, refiner: str | None, 
     return path
 
 
-@pytest.mark.parametrize("benchmark", ["humaneval", "mbpp"])
-def test_solo_and_self_refine_grade_every_real_answer(ollama: OllamaStandIn, benchmark: str, tmp_path: Path,
+@pytest.mark.parametrize("suite", ["humaneval", "mbpp"])
+def test_solo_and_self_refine_grade_every_real_answer(ollama: OllamaStandIn, suite: str, tmp_path: Path,
                                                      data_dir: str) -> None:
-    task = (lambda solver: humaneval(solver=solver)) if benchmark == "humaneval" else (
+    task = (lambda solver: humaneval(solver=solver)) if suite == "humaneval" else (
         lambda solver: mbpp(solver=solver, data_dir=data_dir))
     solo = genome_file(tmp_path, "solo_smollm2", SMOLLM2, None)
     refine = genome_file(tmp_path, "self_refine_smollm2", SMOLLM2, SMOLLM2)

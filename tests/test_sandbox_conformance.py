@@ -41,6 +41,10 @@ KNOWN_FAILURES: dict[str, str] = {
 """Checks fof_docker fails, with why (cf. inspect-k8s-sandbox's and Inspect's own lists)."""
 
 
+CHECK_SECONDS = 180
+"""A check that takes longer has failed (a hang must not hold up the suite)."""
+
+
 async def run_checks() -> dict[str, str | None]:
     """Each check's failure (None: passed), all on one sandbox of one task."""
     task = "self_check"
@@ -50,7 +54,7 @@ async def run_checks() -> dict[str, str | None]:
     try:
         for name, check in CHECKS.items():
             try:
-                await check(environments["default"])
+                await asyncio.wait_for(check(environments["default"]), CHECK_SECONDS)
                 results[name] = None
             except BaseException as ex:  # noqa: BLE001 - a check's failure is its result
                 results[name] = f"{type(ex).__name__}: {ex}"
