@@ -26,7 +26,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "test_cwd_absolute": f"{_FRESH}: the directory an earlier exec made is gone",
     "test_exec_input_binary": f"{_FRESH}: the file the command wrote is gone",
     "test_read_file_zero_length": f"{_FRESH}: the file `touch` made is gone",
-    "test_read_and_write_file_including_directory_absolute": f"{_ROOT_FILES}: a command cannot remove root's file",
     "test_read_file_not_allowed": f"{_ROOT_FILES}: nobody cannot chmod root's file, and root reads it anyway",
     "test_write_text_file_without_permissions": f"{_ROOT_FILES}: root writes a read-only file anyway",
     "test_write_binary_file_without_permissions": f"{_ROOT_FILES}: root writes a read-only file anyway",
