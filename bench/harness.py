@@ -69,7 +69,7 @@ from fof_inspect.tasks.humaneval import humaneval  # noqa: E402
 
 SELF_REFINE_MODEL = "llama3.2:3b"
 POOL = ["ollama/good:1b", "ollama/bad:1b", "ollama/worse:1b"]
-"""The search's model pool: only a refiner on good:1b fixes code (as in tests/test_evolve.py)."""
+"""The search's model pool: only a refiner on good:1b fixes code (as in tests/search/test_evolve.py)."""
 SEED = 7
 warnings.filterwarnings("ignore", message="no baseline pass rates")  # random subsets are fine here
 EVAL_ARGS: dict[str, Any] = {"display": "none", "log_level": "warning"}

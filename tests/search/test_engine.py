@@ -1,6 +1,6 @@
 """The search engine without model or sandbox work: settings, checkpoints, errors and display.
 
-Genome evaluation is replaced by a stand-in (the end-to-end runs are in tests/test_evolve.py),
+Genome evaluation is replaced by a stand-in (the end-to-end runs are in tests/search/test_evolve.py),
 so these tests run without Docker; the fake Ollama only answers the pipelines' preflight.
 """
 

@@ -39,7 +39,7 @@ pytestmark = [
 ]
 
 LIMIT = 3
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from inspect_ai.model import get_model
 from fof_inspect import preflight as preflight_module
 from fof_inspect.preflight import ModelNotReadyError, check_models, ollama_base_url, preflight
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEAD = "http://127.0.0.1:9/v1"
 
 

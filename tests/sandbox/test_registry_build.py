@@ -19,7 +19,7 @@ import docker
 import pytest
 from inspect_ai.log import list_eval_logs, read_eval_log
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.registry, pytest.mark.slow]
 

@@ -1,7 +1,7 @@
 """The extraction policy (fof_inspect/grading/extract.py) on the answers small chat
 models write: which block is graded, where a body ends, what sanitize keeps and drops,
 and that code which does not compile is never repaired. No Docker: the verdicts of the
-same corpus in the real sandbox are tests/test_extract_corpus.py."""
+same corpus in the real sandbox are tests/grading/test_extract_corpus.py."""
 
 from __future__ import annotations
 

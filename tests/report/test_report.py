@@ -35,7 +35,7 @@ from inspect_ai.scorer import Score
 from fof_inspect.report import add_report_parser, make_report, run_report
 from fof_inspect.report.load import ReportError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LLAMA = "ollama/llama3.2:3b"
 SELF_REFINE = "gen(default) → exec → ref(default) ×3"
 CROSS = "gen(qwen2.5:1.5b) → exec → ref(llama3.2:3b) ×3"

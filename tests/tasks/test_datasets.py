@@ -30,7 +30,7 @@ from fof_inspect.datasets import (
 from fof_inspect.grading.extract import defines_function
 
 METADATA_KEYS = {"benchmark", "prompt", "entry_point", "prefix", "tests", "public_tests", "reference"}
-DATA_DIR = Path(os.environ.get(DATA_DIR_ENV) or Path(__file__).parents[2] / "shared" / "data")
+DATA_DIR = Path(os.environ.get(DATA_DIR_ENV) or Path(__file__).parents[3] / "shared" / "data")
 needs_mbpp = pytest.mark.skipif(not (DATA_DIR / MBPP_FILE).is_file(), reason=f"no {MBPP_FILE} under {DATA_DIR}")
 
 

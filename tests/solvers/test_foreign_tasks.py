@@ -29,7 +29,7 @@ def python_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
     interpreter, not a slower shim."""
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 RIGHT = {
     "def triple": "def triple(x):\n    return x * 3",
     "def shout": "def shout(s):\n    return s.upper() + '!'",
