@@ -50,7 +50,7 @@ from inspect_ai.util import (
 from docker.errors import APIError
 from pydantic import BaseModel
 
-from fof_inspect.grading.command import GRADE_COMMAND, SCRIPT_COMMAND
+from fof_inspect.grading.command import GRADE_COMMAND, SCRIPT_COMMAND, without_runner
 from fof_inspect.sandbox import containers
 from fof_inspect.sandbox.channel import Channel, ChannelBroken
 from fof_inspect.sandbox.config import KILLER_UID, SANDBOX_UID, SANDBOX_UIDS, SandboxConfig
@@ -229,11 +229,15 @@ class FofDockerSandbox(SandboxEnvironment):
         never a pass - and the next one gets a new server, or a new container. If the
         clean-up after the program cannot be verified, the program keeps its result and
         the container is replaced before anything else runs."""
+        runner = None
+        if kind == "grade" and (short := without_runner(source)) is not None:
+            source, runner = short, "loaded"  # the server holds this very runner
         wall = limit * self.config.wall_factor
         hard = limit * max(self.config.max_wall_factor, self.config.wall_factor)
         request = {
             "op": "run",
             "kind": kind,
+            "runner": runner,
             "source": source,
             "timeout": wall,
             "hard_timeout": hard,

@@ -75,20 +75,27 @@ def live_processes(uids) -> list:
     effective, saved or filesystem uids is in `uids`.
 
     Reads /proc/<pid>/status rather than the owner of /proc/<pid>, which is root for a
-    process that made itself non-dumpable. A process that vanishes while being read is
-    skipped; an unreadable /proc raises (the caller then cannot verify anything)."""
-    me, found = os.getpid(), []
+    process that made itself non-dumpable (the kernel escapes a newline in a process's
+    name there, so a name cannot forge a field). A process that vanishes while being read
+    is skipped; an unreadable /proc raises (the caller then cannot verify anything). It
+    runs several times per program, so it reads raw bytes and only the two fields."""
+    me, found, wanted = os.getpid(), [], set(uids)
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == me:
             continue
         try:
-            with open("/proc/%s/status" % entry) as f:
-                fields = dict(line.split(":", 1) for line in f if ":" in line)
-            ids = {int(u) for u in fields["Uid"].split()}
-            state = fields["State"].split()[0]
-        except (OSError, KeyError, IndexError, ValueError):
+            fd = os.open("/proc/%s/status" % entry, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                data = os.read(fd, 1 << 16)
+            finally:
+                os.close(fd)
+            at = data.index(b"\nState:") + 8
+            state = data[at:data.index(b"\n", at)].split()[0]
+            at = data.index(b"\nUid:") + 5
+            ids = {int(u) for u in data[at:data.index(b"\n", at)].split()}
+        except (OSError, IndexError, ValueError):
             continue
-        if ids & set(uids) and state not in ("Z", "X"):
+        if ids & wanted and state not in (b"Z", b"X"):
             found.append(int(entry))
     return found
 
@@ -100,25 +107,23 @@ def kill_users(uids, killer_uid: int, deadline: float) -> bool:
     real one (root as the saved one, to come back): it reaches exactly the processes of
     that uid, atomically (a process with SIGKILL pending cannot fork), while none of
     them can signal the killer (their uid is neither its real nor its saved uid), so a
-    survivor looping ``kill(-1, SIGKILL)`` cannot race it."""
-    for uid in uids:
-        os.setresuid(killer_uid, uid, 0)
-        try:
-            while time.monotonic() < deadline:
-                try:
-                    os.kill(-1, signal.SIGKILL)
-                except ProcessLookupError:
-                    break
-                if not live_processes([uid]):
-                    break  # only zombies left, for their parents (or init) to reap
-                time.sleep(0.0005)
-        finally:
-            os.setresuid(0, 0, 0)
-    while live_processes(uids):
+    survivor looping ``kill(-1, SIGKILL)`` cannot race it. Then one look at /proc for
+    all of them; the kills repeat until it finds none alive (only zombies, for their
+    parents or init to reap) or the deadline passes."""
+    while True:
+        for uid in uids:
+            os.setresuid(killer_uid, uid, 0)
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            finally:
+                os.setresuid(0, 0, 0)
+        if not live_processes(uids):
+            return True
         if time.monotonic() >= deadline:
             return False
-        time.sleep(0.001)
-    return True
+        time.sleep(0.0002)
 
 
 def remove_entry(parent_fd: int, name: str, deadline: float) -> None:
@@ -274,10 +279,12 @@ def drop_privileges(uid: int, gid: int) -> None:
 
 
 class Killer:
-    """A root process, forked before the untrusted code starts, that runs `kill_all`
-    when fired and reports its verification. With `act_on_eof`, it also does so if its
-    owner dies first (the supervisor's choice); a server's killer instead just exits,
-    since a new server cleans up itself and a late kill could hit the new server's program."""
+    """A root process, forked before any untrusted code starts, that runs `kill_all`
+    each time it is fired and reports each verification. One killer serves every
+    program of a server (forking one per program cost more CPU than the clean-up
+    itself). With `act_on_eof`, it also runs `kill_all` if its owner dies before ever
+    firing it (the supervisor's choice); otherwise it just exits then, since a new
+    server cleans up itself and a late kill could hit the new server's program."""
 
     def __init__(self, uids, killer_uid: int, act_on_eof: bool = True) -> None:
         go_read, self.go = os.pipe()
@@ -289,8 +296,12 @@ class Killer:
                 for fd in (0, 1, 2):
                     os.dup2(null, fd)
                 keep_only_fds(go_read, done_write)
-                if os.read(go_read, 1) or act_on_eof:
+                fired = False
+                while os.read(go_read, 1):
+                    fired = True
                     os.write(done_write, b"1" if kill_all(uids, killer_uid) else b"0")
+                if act_on_eof and not fired:
+                    kill_all(uids, killer_uid)
             finally:
                 os._exit(0)
         os.close(go_read)
@@ -299,18 +310,26 @@ class Killer:
     def fire(self) -> None:
         """Start killing and wiping; returns at once."""
         os.write(self.go, b"x")
-        os.close(self.go)
 
     def finish(self) -> bool:
-        """Wait until the killing and wiping are done, reap the killer; whether it
-        verified the container clean (a killer that died said nothing: not clean)."""
+        """Wait until the killing and wiping are done; whether the killer verified the
+        container clean (a killer that died said nothing: not clean)."""
         try:
-            verdict = os.read(self.done, 1)
-            os.close(self.done)
-            os.waitpid(self.pid, 0)
+            return os.read(self.done, 1) == b"1"
         except OSError:
             return False
-        return verdict == b"1"
+
+    def close(self) -> None:
+        """Let the killer go, and reap it."""
+        for fd in (self.go, self.done):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
 
 
 def clean_slate(uids, killer_uid: int) -> bool:
@@ -318,7 +337,9 @@ def clean_slate(uids, killer_uid: int) -> bool:
     whether the container is verified clean."""
     killer = Killer(uids, killer_uid)
     killer.fire()
-    return killer.finish()
+    clean = killer.finish()
+    killer.close()
+    return clean
 
 
 class Capture:
@@ -390,13 +411,19 @@ def waiting_for_cpu(uids) -> float:
 
 
 def supervise(child, out_fd: int, err_fd: int, timeout: float, cap: int, killer: Killer,
-              oom_before: int, started: float, load_uids=None, hard_timeout: float = 0.0) -> dict:
+              oom_before: int, started: float, load_uids=None, hard_timeout: float = 0.0,
+              answer_ends: bool = False) -> dict:
     """Collect a started command's output until it ends or its deadline passes, then
     fire the killer (nothing of it may live on) and describe what happened.
 
     With `load_uids`, the deadline moves on by the time the machine's load kept the
     program waiting for a CPU (`waiting_for_cpu`), up to `hard_timeout`: a CPU-bound
     program on a loaded machine is stopped by its CPU budget, not by the wall clock.
+
+    With `answer_ends` (the grading runner, whose stdout is its answer and which closes it
+    when the answer is complete), EOF on stdout ends the command as a clean exit would:
+    the killer fires at once and nothing more is read or waited for (the result says
+    `answered`, with returncode 0; the caller collects the child's exit later).
 
     Returns once the output pipes reach EOF, i.e. once every process that held them is
     dead: the result is final, though the killer may still be wiping; the caller must
@@ -414,7 +441,7 @@ def supervise(child, out_fd: int, err_fd: int, timeout: float, cap: int, killer:
         pidfd = None
     deadline = started + timeout
     hard_deadline = started + max(hard_timeout, timeout)
-    ended = timed_out = killed = False
+    ended = timed_out = killed = answered = False
     while True:
         now = time.monotonic()
         if not ended and (pidfd is None and child.poll() is not None):
@@ -429,7 +456,7 @@ def supervise(child, out_fd: int, err_fd: int, timeout: float, cap: int, killer:
             killer.fire()
             killed = True
             deadline = now + DRAIN_SECONDS
-        if killed and (not open_fds or now >= deadline):
+        if killed and (not open_fds or now >= deadline or answered):
             break
         wait = max(deadline - now, 0.0)
         if pidfd is None and not ended:
@@ -445,11 +472,13 @@ def supervise(child, out_fd: int, err_fd: int, timeout: float, cap: int, killer:
             else:
                 poller.unregister(fd)
                 open_fds.discard(fd)
+                if answer_ends and fd == out_fd and not ended:
+                    ended = answered = True
     if pidfd is not None:
         os.close(pidfd)
     for fd in captures:
         os.close(fd)
-    returncode = child.wait()
+    returncode = 0 if answered else child.wait()  # answered: its exit is not waited for (`settle`)
     out, err = captures[out_fd], captures[err_fd]
     return {
         "returncode": returncode,
@@ -460,5 +489,6 @@ def supervise(child, out_fd: int, err_fd: int, timeout: float, cap: int, killer:
         "stdout_bytes": out.total,
         "stderr_bytes": err.total,
         "duration": round(time.monotonic() - started, 4),
+        "answered": answered,
     }
 

@@ -233,7 +233,7 @@ def child(limits: dict, uid: int, gid: int, null: int, stdin_fd: int, out_write:
             os.dup2(out_write, 1)
             os.dup2(err_write, 2)
             keep_only_fds()
-            fof_runner.serve_request(Isolation(limits, GRADE_UIDS, gid))  # never returns
+            fof_runner.serve_request(Isolation(limits, GRADE_UIDS, gid), loaded=limits.get("runner") == "loaded")
         source = read_all(stdin_fd).decode("utf-8", "surrogateescape")
         volunteer_for_oom()
         os.dup2(null, 0)
@@ -267,8 +267,17 @@ class Zygote:
 
     def __init__(self, sock: socket.socket, pid: int) -> None:
         self.sock, self.pid = sock, pid
+        self.pending: "Spawned | None" = None
+        """An answered program whose exit the zygote has still to report."""
+
+    def settle(self) -> None:
+        """Take the pending exit report (the killer has ended that child already)."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.wait()
 
     def spawn(self, limits: dict, stdin_fd: int, out_write: int, err_write: int) -> "Spawned":
+        self.settle()
         socket.send_fds(self.sock, [json.dumps(limits).encode()], [stdin_fd, out_write, err_write])
         answer = self.sock.recv(64)
         if not answer:
@@ -361,8 +370,12 @@ def run(request: dict, zygote: Zygote, killer: Killer) -> dict:
     finally:
         for fd in (stdin_fd, out_write, err_write):
             os.close(fd)
+    grading = request.get("kind") == "grade"
     result = supervise(spawned, out_fd, err_fd, float(request["timeout"]), int(request["output_cap"]),
-                       killer, oom_before, started, GRADE_UIDS, float(request.get("hard_timeout") or 0))
+                       killer, oom_before, started, GRADE_UIDS, float(request.get("hard_timeout") or 0),
+                       answer_ends=grading)
+    if result.pop("answered"):
+        zygote.pending = spawned  # its exit is reported later: collected after the answer
     cpu_budget = int(request.get("cpu_seconds") or 0)
     if cpu_budget and (result["returncode"] == -signal.SIGXCPU
                        or (result["returncode"] == -signal.SIGKILL and spawned.cpu >= cpu_budget)):
@@ -436,17 +449,17 @@ def main() -> None:
     os.dup2(null, 1)
     stop_other_servers()
     clean = clean_slate(uids, killer_uid)
+    killer = Killer(uids, killer_uid, act_on_eof=False)  # before any request, small: before the preloads
     for name in PRELOAD:
         __import__(name)
     gc.freeze()  # forked programs' collections then leave the server's pages shared
     os.set_inheritable(null, False)
     GRADE_UIDS[:] = uids
     zygote = start_zygote(uid, gid, null)  # before any request
-    killer = Killer(uids, killer_uid, act_on_eof=False) if clean else None
     while (request := read_frame(channel_in)) is not None:
         if request.get("op") != "run":
             write_frame(channel_out, {"pid": os.getpid(), "python": sys.version.split()[0], "clean": clean})
-        elif killer is None:  # not verified clean: nothing more runs here (the host replaces the container)
+        elif not clean:  # not verified clean: nothing more runs here (the host replaces the container)
             write_frame(channel_out, dict(failure(RuntimeError("the sandbox is not verified clean")), clean=False))
         else:
             try:
@@ -458,11 +471,14 @@ def main() -> None:
             clean = killer.finish() and not result.pop("zygote_lost", False)
             result["clean"] = clean
             write_frame(channel_out, result)
-            killer = Killer(uids, killer_uid, act_on_eof=False) if clean else None  # ready before the next request
+            try:
+                zygote.settle()
+            except OSError:
+                pass  # the next spawn finds the zygote gone
         del request
-    if killer is not None:
-        killer.fire()
-        killer.finish()
+    killer.fire()
+    killer.finish()
+    killer.close()
 
 
 if __name__ == "__main__":

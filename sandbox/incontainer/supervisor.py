@@ -64,7 +64,9 @@ def main() -> None:
             os.close(fd)
         result = supervise(child, out_fd, err_fd, float(spec["timeout"]), int(spec["output_cap"]),
                            killer, oom_before, started)
+    result.pop("answered", None)
     result["clean"] = killer.finish()
+    killer.close()
     sys.stdout.write(json.dumps(result))
 
 
