@@ -68,17 +68,24 @@ def samples(bench: str) -> list[Any]:
 
 
 def programs(bench: str, sentinel: str) -> list[str]:
-    """The grader's own programs (reference + tests + sentinel), as fof-inspect grades them."""
-    from fof_inspect.grading.program import build_program
+    """Each problem as one script for the host runners: the grader's candidate module
+    (reference with its prompt or test imports), the tests, a sentinel printed after them."""
+    from fof_inspect.grading.program import build_candidate
 
-    return [build_program(s.metadata["reference"], s.metadata, s.metadata["tests"], sentinel) for s in samples(bench)]
+    return [f"{build_candidate(s.metadata['reference'], s.metadata)}\n\n{s.metadata['tests']}\n\nprint({sentinel!r})\n"
+            for s in samples(bench)]
+
+
+def requests(bench: str) -> list[str]:
+    """Each problem as the grader's own command input (the split verdict fof-inspect grades by)."""
+    from fof_inspect.grading.execution import request_for
+
+    return [request_for(s.metadata["reference"], s.metadata, s.metadata["tests"], TIMEOUT) for s in samples(bench)]
 
 
 def verdicts_ok(results: list[tuple[int, str, str]], sentinel: str) -> int:
-    """How many of (returncode, stdout, stderr) the grader's classifier calls a pass."""
-    from fof_inspect.grading.error_type import classify
-
-    return sum(classify(code, out, err, sentinel) is None for code, out, err in results)
+    """How many scripts' (returncode, stdout, stderr) show they ran to the sentinel."""
+    return sum(code == 0 and sentinel in out for code, out, _ in results)
 
 
 # ---- child processes: one harness, end to end, in a fresh interpreter -------------
@@ -86,12 +93,12 @@ def verdicts_ok(results: list[tuple[int, str, str]], sentinel: str) -> int:
 
 def child_fast(bench: str) -> dict[str, Any]:
     """One warm container, every program in turn through exec(GRADE_COMMAND)."""
+    from execution import split_passed  # bench/execution.py, beside this script
     from fof_inspect.grading.command import GRADE_COMMAND
     from fof_inspect.sandbox.config import SandboxConfig
     from fof_inspect.sandbox.provider import FofDockerSandbox
 
-    sentinel = "peers-sentinel-5c2e"
-    progs = programs(bench, sentinel)
+    progs = requests(bench)
     config = SandboxConfig(timeout=TIMEOUT)
 
     async def run() -> tuple[list[tuple[int, str, str]], float]:
@@ -113,7 +120,7 @@ def child_fast(bench: str) -> dict[str, Any]:
             await FofDockerSandbox.task_cleanup("peers", config, True)
 
     results, inner = asyncio.run(run())
-    return {"passed": verdicts_ok(results, sentinel), "total": len(progs), "programs_s": inner}
+    return {"passed": sum(split_passed(out) for _, out, _ in results), "total": len(progs), "programs_s": inner}
 
 
 def child_paper(bench: str) -> dict[str, Any]:
