@@ -438,7 +438,7 @@ UTIL_SEARCH_VARIANTS: list[tuple[str, Settings]] = [
     ("max_connections=8, max_sandboxes=8", {"max_connections": 8, "max_sandboxes": 8}),
     ("max_connections=4", {"max_connections": 4}),
     ("max_connections=8", {"max_connections": 8}),
-    ("max_sandboxes=8", {"max_sandboxes": 8}),
+    ("max_sandboxes=8 (Inspect's cap: a random 0-1 s sleep before each sample's sandbox)", {"max_sandboxes": 8}),
 ]
 
 
@@ -484,11 +484,11 @@ def section_search(args: argparse.Namespace, workdir: Path) -> list[list[str]]:
     lat, par = args.cost_latency, args.parallel
     gen = bred_generation(args.cost_population, args.cost_subset, args.cost_evals, workdir)
     where = f"gen 2 (pop {args.cost_population}, subset {args.cost_subset}, evals {args.cost_evals}; {lat:g} s, {par} slots)"
-    recommended = {"max_connections": 8, "max_sandboxes": 8}
+    recommended = {"max_connections": 8}  # fof evolve's: its 8 containers are capped by fof_docker, not Inspect
     variants = [
         ("cache, concurrent", "defaults (fof evolve: max_tasks=all)", {}, True),
         ("cache, one after another", "max_tasks=1", {"max_tasks": 1}, True),
-        ("cache, concurrent", "max_connections=8, max_sandboxes=8", recommended, True),
+        ("cache, concurrent", "max_connections=8 (fof evolve's; containers capped at 8 by fof_docker)", recommended, True),
         ("no cache, concurrent", "defaults (max_tasks=all)", {}, False),
         ("no cache, one after another", "max_tasks=1", {"max_tasks": 1}, False),
     ]

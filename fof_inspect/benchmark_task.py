@@ -37,6 +37,7 @@ def benchmark_task(
     timeout: float = DEFAULT_TIMEOUT,
     extraction: str = DEFAULT_MODE,
     sandbox_config: str | None = None,
+    max_containers: int | None = None,
 ) -> Task:
     """A benchmark task graded by pass@1 in a sandbox, solved by one generation by default.
 
@@ -53,24 +54,29 @@ def benchmark_task(
         dataset=dataset,
         solver=solver or generate(),
         scorer=pass_at_1(),
-        sandbox=sandbox_spec(sandbox, timeout, sandbox_config, prestart=min(len(dataset), MAX_CONNECTIONS)),
+        sandbox=sandbox_spec(sandbox, timeout, sandbox_config, prestart=min(len(dataset), MAX_CONNECTIONS),
+                             max_containers=max_containers),
         # about 2x OLLAMA_NUM_PARALLEL (4) keeps Ollama's slots busy without a long queue
         # there (bench/harness.py); --max-connections overrides it
         config=GenerateConfig(max_connections=MAX_CONNECTIONS),
     )
 
 
-def sandbox_spec(name: str, timeout: float, config: str | None = None, prestart: int = 0) -> SandboxEnvironmentSpec:
+def sandbox_spec(
+    name: str, timeout: float, config: str | None = None, prestart: int = 0, max_containers: int | None = None
+) -> SandboxEnvironmentSpec:
     """`fof_docker` (default, hardened), `local` (no isolation, said loudly) or any other
     Inspect provider (`docker`, `k8s`, ...) with its own config file (a compose file, Helm
     values), given relative to the working directory.
 
-    `prestart`: containers fof_docker starts before the first sample (as many as run at once)."""
+    `prestart`: containers fof_docker starts before the first sample (as many as run at once);
+    `max_containers`: fof_docker's cap on containers in use at once (SandboxConfig)."""
     if name == "fof_docker":
         if config:
             raise PrerequisiteError("fof_docker takes no -T sandbox_config= file (its limits: -T timeout=, SandboxConfig)")
-        prestart = min(prestart, FofDockerSandbox.default_concurrency() or prestart)
-        return SandboxEnvironmentSpec("fof_docker", SandboxConfig(timeout=timeout, prestart=prestart))
+        limits = SandboxConfig(timeout=timeout, max_containers=max_containers)
+        prestart = min(prestart, FofDockerSandbox.container_limit(limits))
+        return SandboxEnvironmentSpec("fof_docker", limits.model_copy(update={"prestart": prestart}))
     if name == "local":
         print(NO_ISOLATION_WARNING, file=sys.stderr)
         logger.warning(NO_ISOLATION_WARNING)

@@ -41,3 +41,8 @@ class SandboxConfig(BaseModel, frozen=True):
     tmp_size: str = Field(default="64m", description="size of the writable /tmp (counts against memory)")
     output_cap: int = Field(default=1024**2, gt=0, description="bytes kept of each of stdout and stderr (head and tail)")
     prestart: int = Field(default=0, ge=0, description="containers task_init starts before the first sample")
+    max_containers: int | None = Field(
+        default=None, ge=1,
+        description="containers in use at once across the eval's tasks of this config (default: max(8, 2 x cores)); "
+        "a sample waits in sample_init for one",
+    )

@@ -35,6 +35,7 @@ import logging
 import math
 import os
 import posixpath
+import weakref
 from typing import Any, Literal, Union, overload
 
 from inspect_ai.util import (
@@ -78,12 +79,19 @@ class FofDockerSandbox(SandboxEnvironment):
     _outstanding: dict[SandboxConfig, set[asyncio.Future[containers.Container]]] = {}
     _starting: dict[SandboxConfig, list[asyncio.Future[containers.Container]]] = {}
     """Containers task_init started for the first samples, not yet handed to one."""
+    _slots_by_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[SandboxConfig, asyncio.Semaphore]]" = (
+        weakref.WeakKeyDictionary()
+    )
 
-    def __init__(self, container: containers.Container, config: SandboxConfig) -> None:
+    def __init__(
+        self, container: containers.Container, config: SandboxConfig, slot: asyncio.Semaphore | None = None
+    ) -> None:
         super().__init__()
         self.container = container
         self.config = config
         self._lock = asyncio.Lock()
+        self._slot = slot
+        """The container-cap slot this sample holds until sample_cleanup."""
 
     # ---- lifecycle -------------------------------------------------------------
 
@@ -93,9 +101,25 @@ class FofDockerSandbox(SandboxEnvironment):
 
     @classmethod
     def default_concurrency(cls) -> int | None:
-        """Containers at once: on a laptop more than ~2 per core only add contention
+        """None: the provider caps its containers itself (`container_limit`, in sample_init).
+        Inspect's own cap (max_sandboxes) makes every sample sleep a random 0-1 s before its
+        sandbox starts, to interleave tasks fairly: 0.5 s of a 20 ms sample, the largest
+        cost of a reference eval (bench/README.md)."""
+        return None
+
+    @staticmethod
+    def container_limit(config: SandboxConfig) -> int:
+        """Containers in use at once: on a laptop more than ~2 per core only add contention
         (bench/harness.py: 8 beat 32 on 2 cores)."""
-        return max(8, 2 * (os.cpu_count() or 1))
+        return config.max_containers or max(8, 2 * (os.cpu_count() or 1))
+
+    @classmethod
+    def _slots(cls, config: SandboxConfig) -> asyncio.Semaphore:
+        """The running event loop's semaphore of `config`'s containers (each eval runs a loop of its own)."""
+        per_loop = cls._slots_by_loop.setdefault(asyncio.get_running_loop(), {})
+        if config not in per_loop:
+            per_loop[config] = asyncio.Semaphore(cls.container_limit(config))
+        return per_loop[config]
 
     @classmethod
     async def task_init(cls, task_name: str, config: SandboxEnvironmentConfigType | None) -> None:
@@ -113,6 +137,17 @@ class FofDockerSandbox(SandboxEnvironment):
         cls, task_name: str, config: SandboxEnvironmentConfigType | None, metadata: dict[str, str]
     ) -> dict[str, SandboxEnvironment]:
         cfg = _config(config)
+        slot = cls._slots(cfg)
+        await slot.acquire()
+        try:
+            return {"default": cls(await cls._take_container(cfg), cfg, slot)}
+        except BaseException:
+            slot.release()
+            raise
+
+    @classmethod
+    async def _take_container(cls, cfg: SandboxConfig) -> containers.Container:
+        """An idle container, one task_init started, or a new one."""
         idle = cls._idle.setdefault(cfg, [])
         starting = cls._starting.get(cfg)
         if idle:
@@ -127,7 +162,7 @@ class FofDockerSandbox(SandboxEnvironment):
         # that a cancelled sample (an eval failing or interrupted) never gave back; shielded
         # so a container that is still starting is not orphaned by the cancellation
         cls._outstanding.setdefault(cfg, set()).add(getting)
-        return {"default": cls(await asyncio.shield(getting), cfg)}
+        return await asyncio.shield(getting)
 
     @classmethod
     async def sample_cleanup(
@@ -151,6 +186,9 @@ class FofDockerSandbox(SandboxEnvironment):
             cls._outstanding[box.config] = {
                 f for f in cls._outstanding.get(box.config, set()) if not _holds(f, box.container)
             }
+            slot, box._slot = box._slot, None
+            if slot is not None:
+                slot.release()
 
     @classmethod
     async def task_cleanup(

@@ -116,7 +116,8 @@ class Search:
             expiry=None, per_epoch=True, scopes={"fof_run": self.run_dir.resolve().name, "generation": str(g)}
         )
         tasks = {
-            gid: genome_task(self.dataset, gid, genome, problems, config.evals, config.regime, cache)
+            gid: genome_task(self.dataset, gid, genome, problems, config.evals, config.regime, cache,
+                             max_containers=config.max_sandboxes)
             for gid, genome in state.population.items()
         }
         results = evaluate_genomes(tasks, self.run_dir / f"gen-{g:03d}", model=config.models[0], **self._eval_settings())
@@ -140,7 +141,8 @@ class Search:
         n = config.validate_runs
         problems = [str(sample.id) for sample in self.dataset]
         print(f"Validating the champion on all {len(problems)} problems over {n} runs ...", flush=True)
-        task = genome_task(self.dataset, "champion", champion, problems, n, config.regime)
+        task = genome_task(self.dataset, "champion", champion, problems, n, config.regime,
+                           max_containers=config.max_sandboxes)
         [result] = evaluate_genomes(
             {"champion": task}, self.run_dir / "validation", model=config.models[0], **self._eval_settings()
         ).values()
@@ -166,7 +168,8 @@ class Search:
             "display": self.display,
             "log_level": "warning",
             "max_connections": self.config.max_connections,
-            "max_sandboxes": self.config.max_sandboxes,
+            # max_sandboxes goes to the tasks' fof_docker config (genome_task), not to Inspect,
+            # whose own cap makes every sample sleep a random 0-1 s before its sandbox starts
         }
 
     def summarise(self, results: dict[str, GenomeEvaluation], seconds: float) -> tuple[GenerationRecord, list[Species]]:

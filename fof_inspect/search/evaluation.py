@@ -63,11 +63,14 @@ def genome_task(
     evals: int,
     regime: Regime = "stochastic",
     cache: bool | CachePolicy = False,
+    max_containers: int | None = None,
 ) -> Task:
-    """The benchmark restricted to `problems`, solved by the genome's pipeline `evals` times."""
+    """The benchmark restricted to `problems`, solved by the genome's pipeline `evals` times;
+    `max_containers`: the sandbox containers all genomes of a generation share (fof_docker)."""
     spec = genome.with_temperature(0.0) if regime == "deterministic" else genome
     wanted = set(problems)
-    task = benchmark_task(dataset.filter(lambda sample: sample.id in wanted), pipeline(genome=spec, cache=cache))
+    task = benchmark_task(dataset.filter(lambda sample: sample.id in wanted), pipeline(genome=spec, cache=cache),
+                          max_containers=max_containers)
     return task_with(
         task,
         epochs=Epochs(evals, "mean"),

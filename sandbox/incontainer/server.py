@@ -15,7 +15,7 @@ decides the verdict, as a second user (`CHECKER_UID`), so the candidate can neit
 signal, trace nor read it.
 
 A program gets the isolation the supervisor gives a command (jail.py): a root killer
-forked before it starts, a wall-clock backstop (`timeout`) and a CPU-time budget per
+(one per server, forked when it starts, before any request), a wall-clock backstop (`timeout`) and a CPU-time budget per
 process (`cpu_seconds`; spending it is a timeout too), capped output, every process of
 the sandbox users killed and the scratch areas and IPC objects wiped and verified when
 it ends. The answer comes only after that verification, and says (`clean`) whether it

@@ -12,7 +12,7 @@ from fof_inspect.sandbox.config import SandboxConfig
 from fof_inspect.sandbox.containers import LABEL, SandboxImageMissingError
 from fof_inspect.sandbox.engine import DockerNotRunningError
 from fof_inspect.sandbox.provider import FofDockerSandbox
-from support.sandbox import in_sandbox
+from support.sandbox import in_sandbox, sandbox_containers
 
 pytestmark = pytest.mark.usefixtures("docker_sandbox")
 
@@ -141,6 +141,62 @@ def test_task_init_starts_the_first_samples_containers_and_task_cleanup_removes_
             await FofDockerSandbox.task_cleanup("test", config, True)
         listed = {c["Id"] for c in engine_module.engine().api.containers(all=True, filters={"label": LABEL})}
         assert not mine & listed  # the used one and the never-used one are both gone
+
+    asyncio.run(run())
+
+
+def test_containers_in_use_never_exceed_the_cap_and_waiting_samples_get_one_given_back() -> None:
+    config = SandboxConfig(timeout=3, max_containers=2)
+    assert FofDockerSandbox.default_concurrency() is None  # no Inspect cap: no random sleep per sample
+    in_use: set[str] = set()
+    most = 0
+
+    async def sample(i: int) -> str:
+        nonlocal most
+        envs = await FofDockerSandbox.sample_init("test", config, {})
+        box = envs["default"].as_type(FofDockerSandbox)
+        try:
+            assert box.container.id not in in_use  # never two samples in one container
+            in_use.add(box.container.id)
+            most = max(most, len(in_use))
+            out = (await py(box, f"print({i})")).stdout
+            await asyncio.sleep(0.05)
+        finally:
+            in_use.discard(box.container.id)
+            await FofDockerSandbox.sample_cleanup("test", config, envs, False)
+        return out
+
+    async def run() -> None:
+        await FofDockerSandbox.task_init("test", config)
+        try:
+            outs = await asyncio.gather(*(sample(i) for i in range(6)))
+        finally:
+            await FofDockerSandbox.task_cleanup("test", config, True)
+        assert outs == [f"{i}\n" for i in range(6)]
+
+    asyncio.run(run())
+    assert most == 2
+    assert not sandbox_containers()
+
+
+def test_a_sample_cancelled_while_waiting_for_a_container_holds_no_slot() -> None:
+    config = SandboxConfig(timeout=3, max_containers=1)
+
+    async def run() -> None:
+        await FofDockerSandbox.task_init("test", config)
+        try:
+            first = await FofDockerSandbox.sample_init("test", config, {})
+            waiting = asyncio.ensure_future(FofDockerSandbox.sample_init("test", config, {}))
+            await asyncio.sleep(0.2)
+            assert not waiting.done()  # the one container is in use
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            await FofDockerSandbox.sample_cleanup("test", config, first, False)
+            again = await asyncio.wait_for(FofDockerSandbox.sample_init("test", config, {}), 30)
+            await FofDockerSandbox.sample_cleanup("test", config, again, False)
+        finally:
+            await FofDockerSandbox.task_cleanup("test", config, True)
 
     asyncio.run(run())
 
