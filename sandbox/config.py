@@ -43,6 +43,7 @@ class SandboxConfig(BaseModel, frozen=True):
     prestart: int = Field(default=0, ge=0, description="containers task_init starts before the first sample")
     max_containers: int | None = Field(
         default=None, ge=1,
-        description="containers in use at once across the eval's tasks of this config (default: max(8, 2 x cores)); "
-        "a sample waits in sample_init for one",
+        description="containers in use at once across the eval's tasks of this config (fof evolve sets it from "
+        "--max-sandboxes); a sample waits in sample_init for one. Unset: one per running sample. Not with "
+        "--no-sandbox-cleanup (samples then never give theirs back)",
     )

@@ -101,7 +101,7 @@ class FofDockerSandbox(SandboxEnvironment):
 
     @classmethod
     def default_concurrency(cls) -> int | None:
-        """None: the provider caps its containers itself (`container_limit`, in sample_init).
+        """None: the provider caps its containers itself where asked (`max_containers`, in sample_init).
         Inspect's own cap (max_sandboxes) makes every sample sleep a random 0-1 s before its
         sandbox starts, to interleave tasks fairly: 0.5 s of a 20 ms sample, the largest
         cost of a reference eval (bench/README.md)."""
@@ -109,16 +109,22 @@ class FofDockerSandbox(SandboxEnvironment):
 
     @staticmethod
     def container_limit(config: SandboxConfig) -> int:
-        """Containers in use at once: on a laptop more than ~2 per core only add contention
-        (bench/harness.py: 8 beat 32 on 2 cores)."""
+        """Containers in use at once: `max_containers`, or as many as the eval runs samples at
+        once, which on a laptop should stay near 2 per core (bench/harness.py: 8 beat 32 on 2
+        cores); used to size `prestart`."""
         return config.max_containers or max(8, 2 * (os.cpu_count() or 1))
 
     @classmethod
-    def _slots(cls, config: SandboxConfig) -> asyncio.Semaphore:
-        """The running event loop's semaphore of `config`'s containers (each eval runs a loop of its own)."""
+    def _slots(cls, config: SandboxConfig) -> asyncio.Semaphore | None:
+        """The running event loop's semaphore of `config`'s containers (each eval runs a loop of
+        its own), if `max_containers` caps them. Unset, nothing is waited for: sample_cleanup
+        may never come (--no-sandbox-cleanup), and a single task's samples are already bounded
+        by Inspect's max_samples."""
+        if config.max_containers is None:
+            return None
         per_loop = cls._slots_by_loop.setdefault(asyncio.get_running_loop(), {})
         if config not in per_loop:
-            per_loop[config] = asyncio.Semaphore(cls.container_limit(config))
+            per_loop[config] = asyncio.Semaphore(config.max_containers)
         return per_loop[config]
 
     @classmethod
@@ -138,11 +144,13 @@ class FofDockerSandbox(SandboxEnvironment):
     ) -> dict[str, SandboxEnvironment]:
         cfg = _config(config)
         slot = cls._slots(cfg)
-        await slot.acquire()
+        if slot is not None:
+            await slot.acquire()
         try:
             return {"default": cls(await cls._take_container(cfg), cfg, slot)}
         except BaseException:
-            slot.release()
+            if slot is not None:
+                slot.release()
             raise
 
     @classmethod

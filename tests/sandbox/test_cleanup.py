@@ -91,3 +91,35 @@ def test_no_container_left_after_ctrl_c(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
     assert sandbox_containers(proc.pid) == []
+
+
+@solver
+def runs_true() -> Solver:
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        result = await sandbox().exec(["true"])
+        state.metadata["ran"] = result.success
+        return state
+
+    return solve
+
+
+def test_without_sandbox_cleanup_more_samples_than_prestarted_containers_still_run(tmp_path: Path) -> None:
+    # --no-sandbox-cleanup: Inspect never calls sample_cleanup, so no sample gives its container
+    # back; without max_containers nothing waits for one, and the eval finishes
+    task = Task(
+        dataset=MemoryDataset([Sample(id=i, input="x", metadata={"tests": ""}) for i in range(3)]),
+        solver=runs_true(),
+        sandbox=SandboxEnvironmentSpec("fof_docker", SandboxConfig(prestart=1)),
+    )
+    try:
+        started = time.monotonic()
+        [log] = eval(task, model="mockllm/model", log_dir=str(tmp_path), display="none", max_samples=1,
+                     sandbox_cleanup=False)
+        assert log.status == "success", log.error
+        assert all(s.metadata["ran"] for s in log.samples or [])
+        assert time.monotonic() - started < 120
+    finally:
+        from fof_inspect.sandbox.containers import remove
+
+        for container_id in sandbox_containers():
+            remove(container_id)
