@@ -15,10 +15,10 @@ decides the verdict, as a second user (`CHECKER_UID`), so the candidate can neit
 signal, trace nor read it.
 
 A program gets the isolation the supervisor gives a command (jail.py): a root killer
-(one per server, forked when it starts, before any request), a wall-clock backstop (`timeout`) and a CPU-time budget per
-process (`cpu_seconds`; spending it is a timeout too), capped output, every process of
-the sandbox users killed and the scratch areas and IPC objects wiped and verified when
-it ends. The answer comes only after that verification, and says (`clean`) whether it
+(one per server, forked when it starts, before any request), a wall-clock backstop
+(`timeout`) and a CPU-time budget per process (`cpu_seconds`; spending it is a timeout
+too), capped output, every process of the sandbox users killed and the scratch areas
+and IPC objects wiped and verified when it ends. The answer comes only after that verification, and says (`clean`) whether it
 held; if not, the server runs nothing more (the host replaces the container).
 
 A program is forked not by this server, which reads every request, but by a zygote
@@ -471,10 +471,11 @@ def main() -> None:
             clean = killer.finish() and not result.pop("zygote_lost", False)
             result["clean"] = clean
             write_frame(channel_out, result)
-            try:
-                zygote.settle()
-            except OSError:
-                pass  # the next spawn finds the zygote gone
+            if clean:  # else a child may live on, and nothing more runs here anyway
+                try:
+                    zygote.settle()
+                except OSError:
+                    pass  # the next spawn finds the zygote gone
         del request
     killer.fire()
     killer.finish()
