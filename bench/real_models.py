@@ -13,6 +13,8 @@ of the sample's model-call durations; harness: the rest of its wall time), and t
 of answers whose code extraction dropped top-level code the model wrote (its own
 `print(...)` examples, asserts, calls), which then never reached the grader - and of those
 whose graded code kept it (the model's examples then run before the tests).
+self_refine's first drafts are read from Inspect's cache, filled by the solo run of the
+same model in the same invocation (the same call): the two rows differ by refinement alone.
 
 Results and the machine they came from: bench/README.md.
 """
@@ -39,6 +41,7 @@ sys.path.insert(0, str(REPO / "tests"))  # the real-model support shared with th
 from support.real_models import GEMMA3, SMOLLM2, real_ollama, unavailable_reason  # noqa: E402
 
 from inspect_ai import eval as inspect_eval  # noqa: E402
+from inspect_ai.model import CachePolicy  # noqa: E402
 from inspect_ai.event import ModelEvent  # noqa: E402
 from inspect_ai.log import EvalLog, EvalSample  # noqa: E402
 
@@ -134,6 +137,7 @@ def main() -> int:
     parser.add_argument("--max-tokens", type=int, default=512, help="per completion (the genomes' default is 1024)")
     parser.add_argument("--max-connections", type=int, default=2)
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--log-dir", help="keep the Inspect logs here (default: a temporary folder)")
     parser.add_argument("--save-answers", help="write a few first drafts here (tests/fixtures/real_outputs)")
     args = parser.parse_args()
     if (reason := unavailable_reason()) is not None:
@@ -142,16 +146,19 @@ def main() -> int:
     models = args.models.split(",")
     results: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
                                "limit": args.limit or 164, "max_tokens": args.max_tokens, "runs": []}
+    # one cache scope per run of this script: self_refine's first drafts are solo's (the same
+    # call, read from Inspect's cache), so the two rows differ by refinement alone (paired)
+    drafts = CachePolicy(expiry="1D", scopes={"bench": "real_models", "run": str(time.time_ns())})
     with real_ollama(tuple(models), aliases={}) as ollama, tempfile.TemporaryDirectory() as tmp:
         os.environ.update(ollama.env())
         for model in models:
             for refine in (False, True):
                 name = f"{'self_refine' if refine else 'solo'}"
                 started = time.monotonic()
-                [log] = inspect_eval(humaneval(solver=pipeline(genome=str(genome(Path(tmp), name, model, refine,
-                                                                                   args.max_tokens)))),
+                spec = str(genome(Path(tmp), name, model, refine, args.max_tokens))
+                [log] = inspect_eval(humaneval(solver=pipeline(genome=spec, cache=drafts)),
                                      model=f"ollama/{model}", limit=args.limit, display="none",
-                                     max_connections=args.max_connections, log_dir=str(Path(tmp) / "logs"))
+                                     max_connections=args.max_connections, log_dir=args.log_dir or str(Path(tmp) / "logs"))
                 run = {"model": model, "pipeline": name, "wall_s": time.monotonic() - started, **summarise(log)}
                 results["runs"].append(run)
                 print(json.dumps(run), flush=True)

@@ -13,7 +13,9 @@ from fof_inspect.solvers.pipeline_state import PipelineState
 
 
 @solver
-def analyzer(node: NodeGene, feedback: str = "hidden", cache: bool | CachePolicy = False) -> Solver:
+def analyzer(
+    node: NodeGene, feedback: str = "hidden", cache: bool | CachePolicy = False, stage: int = 1, iteration: int = 1
+) -> Solver:
     mode = check_mode(feedback)
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
@@ -23,7 +25,7 @@ def analyzer(node: NodeGene, feedback: str = "hidden", cache: bool | CachePolicy
             code=pipeline.code or "",
             feedback=pipeline.execution.feedback if pipeline.execution else "",
         )
-        output = await call_node("analyzer", node, message, cache, state.epoch)
+        output = await call_node("analyzer", node, message, cache, state.epoch, draw=f"{stage}.{iteration}")
         pipeline.analysis = output.completion
         return state
 

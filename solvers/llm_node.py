@@ -63,10 +63,17 @@ def ollama_options(node: NodeGene, model: Model) -> dict[str, Any] | None:
 
 
 async def call_node(
-    kind: NodeKind, node: NodeGene, user_message: str, cache: bool | CachePolicy = False, epoch: int = 1
+    kind: NodeKind,
+    node: NodeGene,
+    user_message: str,
+    cache: bool | CachePolicy = False,
+    epoch: int = 1,
+    draw: str = "",
 ) -> ModelOutput:
     """One chat completion: the node's pool prompt as system message, then `user_message`
-    (`epoch`: the sample's, which a per-epoch cache keys on)."""
+    (`epoch`: the sample's, which a per-epoch cache keys on; `draw`: the node's position in
+    the pipeline, e.g. "2.3" for stage 2, iteration 3, which a cache keys on too)."""
+    cache = position_cache(cache, draw)
     model = node_model(kind, node)
     system = system_prompt(kind, node.prompt)
     messages = [ChatMessageSystem(content=system), ChatMessageUser(content=user_message)]
@@ -75,6 +82,17 @@ async def call_node(
         return await model.generate(messages, config=config, cache=cache)
     async with _one_at_a_time(_call_key(model, system, user_message, config, cache, epoch)):
         return await model.generate(messages, config=config, cache=cache)
+
+
+def position_cache(cache: bool | CachePolicy, draw: str) -> bool | CachePolicy:
+    """The cache policy scoped to one position in the pipeline. Without it a refiner asked the
+    same prompt twice in a sample (its last answer returned the code unchanged) reads its own
+    last answer back instead of sampling again, as it would without a cache; with it, the
+    same position of two genomes still shares its draws (common random numbers)."""
+    if not cache or not draw:
+        return cache
+    policy = cache if isinstance(cache, CachePolicy) else CachePolicy()
+    return CachePolicy(expiry=policy.expiry, per_epoch=policy.per_epoch, scopes={**policy.scopes, "draw": draw})
 
 
 _pending: dict[tuple[str, ...], tuple[anyio.Lock, int]] = {}

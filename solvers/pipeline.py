@@ -53,7 +53,7 @@ def pipeline(
                     return finish(state)
                 if stage.analyzer:
                     async with span(f"analyzer (stage {s}, iteration {i})"):
-                        state = await analyzer(stage.analyzer, mode, cache)(state, generate)
+                        state = await analyzer(stage.analyzer, mode, cache, s, i)(state, generate)
                 async with span(f"refiner (stage {s}, iteration {i})"):
                     state = await refiner(stage.refiner, s, i, mode, cache)(state, generate)
         async with span("executor (final code)"):

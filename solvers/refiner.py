@@ -29,7 +29,7 @@ def refiner(
             feedback=pipeline.execution.feedback if pipeline.execution else "",
             analysis=pipeline.analysis,
         )
-        output = await call_node("refiner", node, message, cache, state.epoch)
+        output = await call_node("refiner", node, message, cache, state.epoch, draw=f"{stage}.{iteration}")
         extraction = extract(output.completion, state.metadata)
         if extraction.code is None:
             transcript().info("the refiner's answer held no code: keeping the previous code", source="refiner")

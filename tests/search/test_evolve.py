@@ -123,6 +123,29 @@ def test_resume_after_a_kill_mid_generation_repeats_no_evaluation(fake_ollama, t
     assert json.loads((run_dir / "state.json").read_text())["generation"] == 2
 
 
+def test_a_cached_refiner_asked_the_same_prompt_again_is_sampled_again(fake_ollama, tmp_path: Path) -> None:
+    """A refiner that returns the code unchanged gets the same prompt at its next iteration:
+    each (stage, iteration) is its own cache draw, so the model is asked every time, as
+    without a cache, instead of the cache handing back the last answer."""
+    from inspect_ai.model import CachePolicy
+
+    from fof_inspect.search.evaluation import evaluate_genomes, genome_task
+    from fof_inspect.solvers.presets import named_genome
+
+    server = fake_ollama(only_good_refiner_fixes)  # llama3.2:3b's refiner never changes the code
+    genome = named_genome("self_refine")
+    dataset = humaneval_dataset()
+    problems = [str(s.id) for s in list(dataset)[:2]]
+    cache = CachePolicy(expiry=None, per_epoch=True, scopes={"test": str(tmp_path)})
+    evaluate_genomes({"a": genome_task(dataset, "a", genome, problems, evals=1, cache=cache)}, tmp_path / "gen",
+                     model="ollama/llama3.2:3b", display="none")
+    refinements = [r for r in server.requests if node_kind(r) == "refiner"]
+    iterations = genome.stages[0].max_iterations
+    assert iterations > 1 and len(refinements) == len(problems) * iterations
+    prompts = {r.last_user for r in refinements}
+    assert len(prompts) == len(problems)  # the same prompt at every iteration, each sent to the model
+
+
 def test_genomes_sharing_a_generator_share_its_drafts_when_evaluated_together(fake_ollama, tmp_path: Path) -> None:
     """Common random numbers: concurrent identical cached calls reach the model once."""
     from inspect_ai.model import CachePolicy
