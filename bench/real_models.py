@@ -117,7 +117,28 @@ def summarise(log: EvalLog) -> dict[str, Any]:
         "answers": len(completions), "truncated_at_max_tokens": truncated,
         "dropped_top_level": sum(dropped_top_level(c, ep) for c, ep in completions),
         "kept_top_level": sum(kept_top_level(c, ep) for c, ep in completions),
+        **refinement_counts(samples),
     }
+
+
+def refinement_counts(samples: list[EvalSample]) -> dict[str, int]:
+    """How refinement changed the verdicts: model calls after the first draft, those after a
+    passing draft (must be 0), calls answered from the cache (the drafts shared with solo
+    included), final error types that differ from the first draft's, and failures that
+    refinement turned into a SyntaxError."""
+    counts = Counter()
+    for sample in samples:
+        score = (sample.scores or {}).get("pass_at_1")
+        calls = [e for e in sample.events if isinstance(e, ModelEvent)]
+        if score is None or "trace" not in score.metadata or not calls:
+            continue
+        first, final = score.metadata.get("first_error_type"), score.metadata.get("error_type")
+        counts["refinement_calls"] += len(calls) - 1
+        counts["refined_after_pass"] += first is None and len(calls) > 1
+        counts["cache_reads"] += sum(e.cache == "read" for e in calls)
+        counts["changed_error_type"] += first != final
+        counts["became_syntax_error"] += first not in (None, "SyntaxError") and final == "SyntaxError"
+    return dict(counts)
 
 
 def save_answers(log: EvalLog, folder: Path, model: str, how_many: int) -> None:
@@ -181,6 +202,11 @@ def print_table(results: dict[str, Any]) -> None:
               f"| {top(r['final_error_types'])} | {r['model_s_per_sample']:.1f} | {r['harness_s_per_sample']:.2f} "
               f"| {r['truncated_at_max_tokens']}/{r['answers']} | {r['dropped_top_level']} / {r['kept_top_level']} "
               f"of {r['answers']} |")
+    for r in results["runs"]:
+        print(f"{r['model']} {r['pipeline']}: {r.get('refinement_calls', 0)} calls after the first draft "
+              f"({r.get('refined_after_pass', 0)} after a passing one), {r.get('cache_reads', 0)} answered from the "
+              f"cache, final error type changed in {r.get('changed_error_type', 0)}, "
+              f"{r.get('became_syntax_error', 0)} failures turned into a SyntaxError")
 
 
 if __name__ == "__main__":
