@@ -145,9 +145,13 @@ class LlamaServer:
                "--model_alias", self.alias, "--host", "127.0.0.1", "--port", str(self.port),
                "--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads),
                "--n_threads_batch", str(self.n_threads), "--verbose", "False",
+               # the server's default keeps the logits of every prompt token (for logprobs, which
+               # nothing here asks for): a vocabulary-sized row per token, Gemma's is 262k wide
+               "--logits_all", "False",
                *(["--chat_format", self.chat_format] if self.chat_format else [])]
         with open(self.log_path, "wb") as log:
-            # OpenMP's busy-wait makes llama.cpp crawl (minutes per answer) on a loaded machine
+            # OpenMP's busy-wait makes llama.cpp crawl (minutes per answer) on a loaded machine;
+            # on a quiet one, waiting passively costs ~1.7x per token (bench/real_models.py sets active)
             env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "passive")}
             self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
                                             preexec_fn=_die_with_parent)
