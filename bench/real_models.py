@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ from support.real_models import GEMMA3, SMOLLM2, real_ollama, unavailable_reason
 from inspect_ai import eval as inspect_eval  # noqa: E402
 from inspect_ai.model import CachePolicy  # noqa: E402
 from inspect_ai.event import ModelEvent  # noqa: E402
-from inspect_ai.log import EvalLog, EvalSample  # noqa: E402
+from inspect_ai.log import EvalLog, EvalSample, read_eval_log  # noqa: E402
 
 from fof_inspect.grading.extract import extract  # noqa: E402
 from fof_inspect.solvers import pipeline  # noqa: E402
@@ -115,10 +116,32 @@ def summarise(log: EvalLog) -> dict[str, Any]:
         "model_s_per_sample": statistics.median(model) if model else 0.0,
         "harness_s_per_sample": statistics.median(w - m for w, m in zip(wall, model)) if model else 0.0,
         "answers": len(completions), "truncated_at_max_tokens": truncated,
+        "tokens_per_s": tokens_per_second(samples),
         "dropped_top_level": sum(dropped_top_level(c, ep) for c, ep in completions),
         "kept_top_level": sum(kept_top_level(c, ep) for c, ep in completions),
         **refinement_counts(samples),
     }
+
+
+def tokens_per_second(samples: list[EvalSample]) -> float:
+    """Generated tokens per second of model-call time, over the calls the server answered
+    (not Inspect's cache): the serving speed the other figures rest on."""
+    calls = [e for s in samples for e in s.events if isinstance(e, ModelEvent) and e.completed is not None
+             and e.cache != "read" and e.output and e.output.usage]
+    seconds = sum((e.completed - e.timestamp).total_seconds() for e in calls)
+    return sum(e.output.usage.output_tokens for e in calls) / seconds if seconds else 0.0
+
+
+def run_record(log: EvalLog) -> dict[str, Any]:
+    """One row of the table from an eval's log: the model, the pipeline (its genome file's
+    name), the eval's wall time and the figures of `summarise`."""
+    step = log.plan.steps[0] if log.plan.steps else None
+    genome_file = str((step.params if step else {}).get("genome", "unknown"))
+    wall = 0.0
+    if log.stats.started_at and log.stats.completed_at:
+        wall = (datetime.fromisoformat(log.stats.completed_at) - datetime.fromisoformat(log.stats.started_at)).total_seconds()
+    return {"model": log.eval.model.removeprefix("ollama/"), "pipeline": Path(genome_file).stem,
+            "wall_s": wall, **summarise(log)}
 
 
 def refinement_counts(samples: list[EvalSample]) -> dict[str, int]:
@@ -164,7 +187,11 @@ def main() -> int:
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--log-dir", help="keep the Inspect logs here (default: a temporary folder)")
     parser.add_argument("--save-answers", help="write a few first drafts here (tests/fixtures/real_outputs)")
+    parser.add_argument("--from-logs", metavar="DIR",
+                        help="print the table from the logs of an earlier run (its --log-dir), running nothing")
     args = parser.parse_args()
+    if args.from_logs:
+        return print_from_logs(Path(args.from_logs))
     if (reason := unavailable_reason()) is not None:
         print(reason, file=sys.stderr)
         return 1
@@ -186,7 +213,7 @@ def main() -> int:
                 [log] = inspect_eval(humaneval(solver=pipeline(genome=spec, cache=drafts)),
                                      model=f"ollama/{model}", limit=args.limit, display="none",
                                      max_connections=args.max_connections, log_dir=args.log_dir or str(Path(tmp) / "logs"))
-                run = {"model": model, "pipeline": name, "wall_s": time.monotonic() - started, **summarise(log)}
+                run = {**run_record(log), "wall_s": time.monotonic() - started}
                 results["runs"].append(run)
                 print(json.dumps(run), flush=True)
                 if args.save_answers and not refine:
@@ -197,15 +224,29 @@ def main() -> int:
     return 0
 
 
+def print_from_logs(folder: Path) -> int:
+    """The table of an earlier run, from its finished logs (oldest first, as it ran them)."""
+    files = sorted(folder.glob("*.eval"))
+    logs = [log for log in (read_eval_log(str(f)) for f in files) if log.status == "success"]
+    if not logs:
+        print(f"no finished eval logs in {folder} (a run's --log-dir holds them)", file=sys.stderr)
+        return 1
+    max_tokens = {e.config.max_tokens for log in logs for s in log.samples or [] for e in s.events
+                  if isinstance(e, ModelEvent)} - {None}
+    print_table({"machine": "as recorded in bench/README.md", "limit": max(len(log.samples or []) for log in logs),
+                 "max_tokens": ", ".join(map(str, sorted(max_tokens))) or "?", "runs": [run_record(log) for log in logs]})
+    return 0
+
+
 def print_table(results: dict[str, Any]) -> None:
     print(f"\nHumanEval, {results['limit']} problems, max_tokens {results['max_tokens']}; {results['machine']}")
-    print("| model | pipeline | pass@1 | first draft errors | final errors | model s/sample | harness s/sample "
+    print("| model | pipeline | pass@1 | first draft errors | final errors | model s/sample (tokens/s) | harness s/sample "
           "| answers cut at max_tokens | extraction dropped / kept top-level code |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results["runs"]:
         top = lambda c: ", ".join(f"{k} {v}" for k, v in list(c.items())[:5])  # noqa: E731
         print(f"| {r['model']} | {r['pipeline']} | {r['passed']}/{r['samples']} | {top(r['first_error_types']) or '-'} "
-              f"| {top(r['final_error_types'])} | {r['model_s_per_sample']:.1f} | {r['harness_s_per_sample']:.2f} "
+              f"| {top(r['final_error_types'])} | {r['model_s_per_sample']:.1f} ({r.get('tokens_per_s', 0):.1f} tok/s) | {r['harness_s_per_sample']:.2f} "
               f"| {r['truncated_at_max_tokens']}/{r['answers']} | {r['dropped_top_level']} / {r['kept_top_level']} "
               f"of {r['answers']} |")
     for r in results["runs"]:
