@@ -2,6 +2,7 @@
 
     python bench/real_models.py                          # all 164 HumanEval problems, both models
     python bench/real_models.py --limit 20 --models smollm2:135m --json out.json
+    python bench/real_models.py --from-logs DIR         # the table of an earlier run, from its logs
     nice -n 19 python bench/real_models.py --max-tokens 512 --save-answers tests/fixtures/real_outputs
 
 SmolLM2-135M-Instruct and Gemma 3 270M (the `real-models` extra) are served by
@@ -182,7 +183,7 @@ def main() -> int:
     parser.add_argument("--max-connections", type=int, default=1,
                         help="open requests (llama.cpp's server answers one at a time; 1 keeps its prompt cache)")
     parser.add_argument("--omp-wait", choices=("active", "passive"), default="active",
-                        help="llama.cpp's OpenMP wait policy: active is ~1.7x faster per token on a quiet "
+                        help="llama.cpp's OpenMP wait policy: active is faster per token on a quiet "
                              "machine; passive for a loaded one, where spinning threads crawl")
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--log-dir", help="keep the Inspect logs here (default: a temporary folder)")
@@ -207,13 +208,12 @@ def main() -> int:
         os.environ.update(ollama.env())
         for model in models:
             for refine in (False, True):
-                name = f"{'self_refine' if refine else 'solo'}"
-                started = time.monotonic()
+                name = "self_refine" if refine else "solo"
                 spec = str(genome(Path(tmp), name, model, refine, args.max_tokens))
                 [log] = inspect_eval(humaneval(solver=pipeline(genome=spec, cache=drafts)),
                                      model=f"ollama/{model}", limit=args.limit, display="none",
                                      max_connections=args.max_connections, log_dir=args.log_dir or str(Path(tmp) / "logs"))
-                run = {**run_record(log), "wall_s": time.monotonic() - started}
+                run = run_record(log)
                 results["runs"].append(run)
                 print(json.dumps(run), flush=True)
                 if args.save_answers and not refine:
@@ -246,7 +246,7 @@ def print_table(results: dict[str, Any]) -> None:
     for r in results["runs"]:
         top = lambda c: ", ".join(f"{k} {v}" for k, v in list(c.items())[:5])  # noqa: E731
         print(f"| {r['model']} | {r['pipeline']} | {r['passed']}/{r['samples']} | {top(r['first_error_types']) or '-'} "
-              f"| {top(r['final_error_types'])} | {r['model_s_per_sample']:.1f} ({r.get('tokens_per_s', 0):.1f} tok/s) | {r['harness_s_per_sample']:.2f} "
+              f"| {top(r['final_error_types'])} | {r['model_s_per_sample']:.1f} ({r['tokens_per_s']:.1f} tok/s) | {r['harness_s_per_sample']:.2f} "
               f"| {r['truncated_at_max_tokens']}/{r['answers']} | {r['dropped_top_level']} / {r['kept_top_level']} "
               f"of {r['answers']} |")
     for r in results["runs"]:

@@ -151,7 +151,7 @@ class LlamaServer:
                *(["--chat_format", self.chat_format] if self.chat_format else [])]
         with open(self.log_path, "wb") as log:
             # OpenMP's busy-wait makes llama.cpp crawl (minutes per answer) on a loaded machine;
-            # on a quiet one, waiting passively costs ~1.7x per token (bench/real_models.py sets active)
+            # on a quiet one, waiting passively is slower per token (bench/real_models.py sets active)
             env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "passive")}
             self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
                                             preexec_fn=_die_with_parent)
